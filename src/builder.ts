@@ -1,0 +1,58 @@
+// The Pothos SchemaBuilder and its plugins. Types and fields live in src/schema/*.ts.
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import { DateTimeResolver, JSONResolver, SafeIntResolver, UUIDResolver } from 'graphql-scalars';
+import type { GraphQLContext } from './context.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './domain/page-size.ts';
+import type PrismaTypes from './generated/pothos-prisma-types.ts';
+import { getDatamodel } from './generated/pothos-prisma-types.ts';
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  PrismaTypes: PrismaTypes;
+  DefaultFieldNullability: false;
+  Scalars: {
+    UUID: { Input: string; Output: string };
+    DateTime: { Input: Date; Output: Date | string };
+    JSON: { Input: unknown; Output: unknown };
+    SafeInt: { Input: number; Output: number };
+  };
+}>({
+  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  prisma: {
+    // The client comes from the context, so the schema is built without I/O and tests can run it on
+    // any database.
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: true,
+    filterConnectionTotalCount: true,
+    defaultConnectionSize: DEFAULT_PAGE_SIZE,
+    maxConnectionSize: MAX_PAGE_SIZE,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeTypeOptions: { description: 'An object with a globally unique id, refetchable with `node(id:)`.' },
+    pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.' },
+    nodeQueryOptions: {
+      description: "Fetches any object by its global id. Null when it does not exist or belongs to another tenant.",
+    },
+    nodesQueryOptions: {
+      description: "Fetches objects by their global ids, in order; null for each that does not exist or belongs to another tenant.",
+    },
+  },
+  errors: {
+    defaultTypes: [],
+  },
+});
+
+builder.queryType({ description: 'Reads of the flow graph, always scoped to the caller\'s tenant.' });
+
+builder.addScalarType('UUID', UUIDResolver, {});
+builder.addScalarType('DateTime', DateTimeResolver, {});
+builder.addScalarType('JSON', JSONResolver, {});
+builder.addScalarType('SafeInt', SafeIntResolver, {});

@@ -1,0 +1,15 @@
+// `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded database) and exits.
+import { ConfigError, loadConfig } from '../config.ts';
+import { MigrationFailedError, MigrationHistoryError } from '../db/migrator.ts';
+import { openMigratedDatabase } from '../db/prepare.ts';
+
+try {
+  const config = loadConfig();
+  const { database, applied } = await openMigratedDatabase(config);
+  console.log(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'no pending migrations');
+  await database.close();
+} catch (error) {
+  const known = error instanceof ConfigError || error instanceof MigrationFailedError || error instanceof MigrationHistoryError;
+  console.error(known ? (error as Error).message : error);
+  process.exitCode = 1;
+}

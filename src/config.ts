@@ -1,0 +1,69 @@
+// The validated environment. Read once, at start-up, by the entry points (server, CLIs); nothing else
+// reads process.env, so tests can build an app from an explicit configuration.
+import path from 'node:path';
+
+export interface Config {
+  /** PostgreSQL connection string; when absent flowgraph runs on embedded PGlite. */
+  databaseUrl: string | undefined;
+  /** Where PGlite keeps its files (ignored with databaseUrl). `memory://` keeps nothing. */
+  dataDir: string;
+  port: number;
+  host: string;
+  /** Seed the demo tenant into an empty database. */
+  seed: boolean;
+  /** Report SQL statement counts in each response's `extensions`. */
+  debugSql: boolean;
+  /** Page size when a connection is asked for no `first`/`last`. */
+  defaultPageSize: number;
+  /** Largest `first`/`last` a connection accepts. */
+  maxPageSize: number;
+  /** How long SIGTERM waits for in-flight requests before closing anyway. */
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be 1 or 0 (true or false), got "${raw}"`);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const defaultPageSize = integer(env, 'FLOWGRAPH_DEFAULT_PAGE_SIZE', 50, 1, 10_000);
+  const maxPageSize = integer(env, 'FLOWGRAPH_MAX_PAGE_SIZE', 500, 1, 10_000);
+  if (defaultPageSize > maxPageSize) {
+    throw new ConfigError('FLOWGRAPH_DEFAULT_PAGE_SIZE cannot exceed FLOWGRAPH_MAX_PAGE_SIZE');
+  }
+  return {
+    databaseUrl,
+    dataDir: env.FLOWGRAPH_DATA_DIR || path.resolve('.flowgraph/pglite'),
+    port: integer(env, 'PORT', 4000, 0, 65_535),
+    host: env.HOST || '0.0.0.0',
+    seed: flag(env, 'FLOWGRAPH_SEED', true),
+    debugSql: flag(env, 'FLOWGRAPH_DEBUG_SQL', false),
+    defaultPageSize,
+    maxPageSize,
+    shutdownGraceMs: integer(env, 'FLOWGRAPH_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  };
+}

@@ -1,0 +1,22 @@
+// What every resolver receives. Built once per HTTP request or per graphql-ws subscription.
+import type { PrismaClient } from './generated/prisma/client.ts';
+import type { StatementTally } from './db/statement-counter.ts';
+
+/** Who is asking, and for which tenant. Every read and write is scoped to this tenant. */
+export interface Viewer {
+  clientAccountId: string;
+  engagementId: string;
+  userId: string;
+}
+
+export interface GraphQLContext {
+  viewer: Viewer;
+  prisma: PrismaClient;
+  /** SQL statements this operation has issued so far. */
+  statements: StatementTally;
+}
+
+/** The Prisma `where` that keeps a query inside the viewer's tenant. */
+export function tenantWhere(ctx: Pick<GraphQLContext, 'viewer'>) {
+  return { clientAccountId: ctx.viewer.clientAccountId, engagementId: ctx.viewer.engagementId };
+}

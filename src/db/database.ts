@@ -1,0 +1,70 @@
+// One database handle per process: Prisma for application data, a raw SqlSession for infrastructure
+// (migrations, readiness). PostgreSQL when a URL is given, embedded PGlite otherwise.
+// Nothing here runs at import time; openDatabase() does the I/O.
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.ts';
+import { withStatementCounting } from './statement-counter.ts';
+import { pgliteSession, postgresSession, type SqlSession } from './sql-session.ts';
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface Database {
+  kind: DatabaseKind;
+  prisma: PrismaClient;
+  /** A dedicated raw connection for infrastructure work; never used inside a Prisma transaction. */
+  sql: SqlSession;
+  /** The embedded instance, when running on PGlite. */
+  pglite?: PGlite;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined;
+  /** PGlite data directory; `memory://` for a throwaway in-memory database. */
+  dataDir?: string;
+  /** An already-created PGlite instance (tests share one per worker; creating one takes seconds). */
+  pglite?: PGlite;
+  /** Largest number of connections Prisma opens to PostgreSQL. */
+  poolSize?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const adapter = withStatementCounting(
+      new PrismaPg({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 }),
+    );
+    const prisma = new PrismaClient({ adapter });
+    const sql = await postgresSession(options.databaseUrl);
+    return {
+      kind: 'postgres',
+      prisma,
+      sql,
+      async close() {
+        await prisma.$disconnect();
+        await sql.close();
+      },
+    };
+  }
+
+  const ownsInstance = !options.pglite;
+  let pglite = options.pglite;
+  if (!pglite) {
+    const dataDir = options.dataDir ?? 'memory://';
+    if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
+    pglite = await PGlite.create(dataDir);
+  }
+  const prisma = new PrismaClient({ adapter: withStatementCounting(new PrismaPGlite(pglite)) });
+  return {
+    kind: 'pglite',
+    prisma,
+    sql: pgliteSession(pglite),
+    pglite,
+    async close() {
+      await prisma.$disconnect();
+      if (ownsInstance) await pglite.close();
+    },
+  };
+}

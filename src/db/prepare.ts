@@ -1,0 +1,18 @@
+// What every entry point does before serving: open the database and bring its schema up to date.
+import type { Config } from '../config.ts';
+import { openDatabase, type Database } from './database.ts';
+import { applyMigrations } from './migrator.ts';
+
+export async function openMigratedDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<{
+  database: Database;
+  applied: string[];
+}> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const applied = await applyMigrations(database.sql);
+    return { database, applied };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

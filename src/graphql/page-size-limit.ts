@@ -1,0 +1,39 @@
+// Connections refuse `first`/`last` beyond the cap with a clear error instead of silently returning
+// fewer rows than asked (Pothos' maxConnectionSize clamps). Checked once per operation, before any
+// resolver runs, over every connection field in the document, so fields added later are covered.
+import { GraphQLError, getNamedType, TypeInfo, valueFromAST, visit, visitWithTypeInfo, GraphQLInt } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+
+export function pageSizeErrors(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | null | undefined,
+  maxPageSize: number,
+): GraphQLError[] {
+  const errors: GraphQLError[] = [];
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        const field = typeInfo.getFieldDef();
+        if (!field || !getNamedType(field.type).name.endsWith('Connection')) return;
+        for (const argument of node.arguments ?? []) {
+          if (argument.name.value !== 'first' && argument.name.value !== 'last') continue;
+          const value = valueFromAST(argument.value, GraphQLInt, variables ?? undefined);
+          if (typeof value !== 'number') continue;
+          if (value < 0 || value > maxPageSize) {
+            errors.push(
+              new GraphQLError(
+                `${field.name}(${argument.name.value}: ${value}) is out of range: a page holds 0 to ${maxPageSize} items. ` +
+                  'Ask for fewer and follow pageInfo.endCursor for the rest.',
+                { nodes: [argument], extensions: { code: 'PAGE_SIZE_OUT_OF_RANGE', maxPageSize } },
+              ),
+            );
+          }
+        }
+      },
+    }),
+  );
+  return errors;
+}

@@ -1,0 +1,49 @@
+import { builder } from '../builder.ts';
+import { tenantWhere } from '../context.ts';
+import { DISCOVERY_PHASES, PHASE_COMPLETED_FIELD, type DiscoveryPhase, type PhaseState } from '../domain/discovery-phases.ts';
+import type { DiscoveryFlowStatus } from '../domain/master-flow-status.ts';
+import { DiscoveryFlowStatusEnum } from './discovery-flow-status.ts';
+import { DiscoveryPhaseEnum } from './discovery-phase.ts';
+import { DiscoveryPhaseStatusRef } from './discovery-phase-status.ts';
+
+export const DiscoveryFlowRef = builder.prismaNode('DiscoveryFlow', {
+  description: 'The child flow that walks an import\'s data through the five discovery phases.',
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id, ...tenantWhere(ctx) }),
+  nullable: true,
+  fields: (t) => ({
+    flowId: t.expose('flowId', { type: 'UUID', description: 'Same uuid as its master flow\'s flow id.' }),
+    userId: t.exposeString('userId', { description: 'User who started the flow.' }),
+    flowName: t.exposeString('flowName', { nullable: true, description: 'Human-readable name.' }),
+    status: t.field({
+      type: DiscoveryFlowStatusEnum,
+      description: 'State of the flow; mirrors its master flow.',
+      resolve: (flow) => flow.status as DiscoveryFlowStatus,
+    }),
+    currentPhase: t.field({
+      type: DiscoveryPhaseEnum,
+      nullable: true,
+      description: 'The phase to complete next; null once every phase is complete.',
+      resolve: (flow) => flow.currentPhase as DiscoveryPhase | null,
+    }),
+    phases: t.field({
+      type: [DiscoveryPhaseStatusRef],
+      description: 'Every phase, in order, with its completion.',
+      resolve: (flow) => {
+        const state = (flow.phaseState ?? {}) as PhaseState;
+        return DISCOVERY_PHASES.map((phase) => ({
+          phase,
+          completed: flow[PHASE_COMPLETED_FIELD[phase]],
+          completedAt: (flow[PHASE_COMPLETED_FIELD[phase]] && state[phase]?.completedAt) || null,
+        }));
+      },
+    }),
+    progressPercentage: t.exposeFloat('progressPercentage', { description: 'Share of the five phases completed, 0 to 100.' }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true, description: 'Why the flow failed, when it did.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the flow was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the flow last changed.' }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When the last phase was completed.' }),
+    masterFlow: t.relation('masterFlow', { description: 'The master flow this discovery flow belongs to.' }),
+    dataImport: t.relation('dataImport', { nullable: true, description: 'The import the flow was started for.' }),
+  }),
+});
