@@ -36,13 +36,28 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
+    idFieldOptions: { description: 'Globally unique id of the object; pass it to `node(id:)` to fetch it again.' },
+    cursorFieldOptions: { description: 'Opaque position of this edge; pass it as `after` or `before` to page from here.' },
+    nodeFieldOptions: { description: 'The object at this position.' },
+    edgesFieldOptions: { description: 'The objects of this page, with their cursors.' },
+    pageInfoFieldOptions: { description: 'Whether there are more pages, and the cursors to reach them.' },
+    hasNextPageFieldOptions: { description: 'Whether more items follow this page.' },
+    hasPreviousPageFieldOptions: { description: 'Whether items precede this page.' },
+    startCursorFieldOptions: { description: 'Cursor of the first item of this page.' },
+    endCursorFieldOptions: { description: 'Cursor of the last item of this page.' },
+    firstArgOptions: { description: 'Return the first n items (at most 500; 50 when neither first nor last is given).' },
+    lastArgOptions: { description: 'Return the last n items (at most 500).' },
+    afterArgOptions: { description: 'Return items after this cursor.' },
+    beforeArgOptions: { description: 'Return items before this cursor.' },
     nodeTypeOptions: { description: 'An object with a globally unique id, refetchable with `node(id:)`.' },
     pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.' },
     nodeQueryOptions: {
       description: "Fetches any object by its global id. Null when it does not exist or belongs to another tenant.",
+      args: { id: { description: 'A global id, as returned in an `id` field.' } },
     },
     nodesQueryOptions: {
       description: "Fetches objects by their global ids, in order; null for each that does not exist or belongs to another tenant.",
+      args: { ids: { description: 'Global ids, as returned in `id` fields.' } },
     },
   },
   errors: {

@@ -13,3 +13,13 @@ import './raw-import-record.ts';
 import './discovery-flow.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });
+
+// The Prisma plugin adds `totalCount` to connections without a description, and offers no option for
+// one; schema.graphql is the API reference, so it gets one here.
+for (const type of Object.values(schema.getTypeMap())) {
+  if (!('getFields' in type) || !type.name.endsWith('Connection')) continue;
+  const totalCount = (type.getFields() as Record<string, { description?: string | null }>).totalCount;
+  if (totalCount && !totalCount.description) {
+    totalCount.description = 'Number of items in the whole list (every page), with the same filters.';
+  }
+}
