@@ -16,13 +16,20 @@ import { MAX_PAGE_SIZE } from './domain/page-size.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { VIEWER_HEADERS, viewerFrom } from './http/viewer.ts';
 import { schema } from './schema/index.ts';
+import { DEFAULT_IMPORT_SETTINGS } from './domain/import-settings.ts';
+import { useStreamingMultipart } from './http/multipart-upload.ts';
 import { DEMO_VIEWER } from './services/demo-seed.ts';
+import type { ImportProgress } from './services/store-import.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
 const EXAMPLE_QUERY = readFileSync(new URL('./graphql/operations/flow-graph.graphql', import.meta.url), 'utf8');
 
-export type AppConfig = Pick<Config, 'port' | 'host' | 'debugSql' | 'shutdownGraceMs'>;
+export type AppConfig = Pick<Config, 'port' | 'host' | 'debugSql' | 'shutdownGraceMs'> & {
+  /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
+  imports?: Partial<Config['imports']>;
+  onImportProgress?: (progress: ImportProgress) => void;
+};
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -74,11 +81,14 @@ function usePageSizeLimit(): Plugin<GraphQLContext> {
 }
 
 export function buildApp(config: AppConfig, database: Database): App {
+  const imports = { ...DEFAULT_IMPORT_SETTINGS, ...config.imports };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // Replaced by useStreamingMultipart: the built-in parser buffers whole uploads in memory.
+    multipart: false,
     graphiql: {
       title: 'flowgraph',
       defaultQuery: EXAMPLE_QUERY,
@@ -97,9 +107,16 @@ export function buildApp(config: AppConfig, database: Database): App {
       const viewer = initial.connectionParams
         ? viewerFrom((name) => initial.connectionParams?.[name])
         : viewerFrom((name) => initial.request?.headers.get(name));
-      return { viewer, prisma: database.prisma, statements: { statements: 0 } };
+      return {
+        viewer,
+        prisma: database.prisma,
+        statements: { statements: 0 },
+        imports,
+        ...(config.onImportProgress ? { onImportProgress: config.onImportProgress } : {}),
+      };
     },
     plugins: [
+      useStreamingMultipart(),
       useStatementCounting(config.debugSql),
       usePageSizeLimit(),
       useReadinessCheck({
