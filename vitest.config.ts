@@ -2,10 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    // graphql 16 has no "exports" map: Node loads its CommonJS main (so do Pothos and Yoga at run time),
-    // while Vite would pick its "module" build for our sources, and graphql refuses to mix the two
-    // ("Cannot use GraphQLObjectType from another module or realm"). Point Vite at the same file as Node.
-    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+    // graphql ships both ESM (.mjs) and CommonJS builds; Yoga loads one and Vite would hand the tests the
+    // other, and graphql refuses objects from "another realm". Everything gets the CommonJS build, as in
+    // production under Node.
+    alias: { graphql: 'graphql/index.js' },
   },
   test: {
     include: ['test/**/*.test.ts'],

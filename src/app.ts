@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionArgs } from 'graphql';
 import { createYoga, isAsyncIterable, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
@@ -89,6 +90,9 @@ export function buildApp(config: AppConfig, database: Database): App {
     landingPage: false,
     // Replaced by useStreamingMultipart: the built-in parser buffers whole uploads in memory.
     multipart: false,
+    // GraphiQL's assets are served by flowgraph itself, not fetched from a CDN: it works offline and
+    // behind firewalls that only let the API through.
+    renderGraphiQL,
     graphiql: {
       title: 'flowgraph',
       defaultQuery: EXAMPLE_QUERY,

@@ -10,7 +10,7 @@ export interface UploadRequest<TVariables> {
   document: TypedDocumentNode<unknown, TVariables> | string;
   /** Variables without the file; the file goes to `variables.input.file`. */
   variables: TVariables;
-  file: { name: string; type?: string; content: string | Uint8Array | Blob };
+  file: { name: string; type?: string; content: string | Uint8Array<ArrayBuffer> | Blob };
 }
 
 export interface UploadResponse<TData> {
