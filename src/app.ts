@@ -19,6 +19,7 @@ import { VIEWER_HEADERS, viewerFrom } from './http/viewer.ts';
 import { schema } from './schema/index.ts';
 import { DEFAULT_IMPORT_SETTINGS } from './domain/import-settings.ts';
 import { useStreamingMultipart } from './http/multipart-upload.ts';
+import { useRequestBodyLimit } from './http/request-body-limit.ts';
 import { DEMO_VIEWER } from './services/demo-seed.ts';
 import type { ImportProgress } from './services/store-import.ts';
 
@@ -90,6 +91,8 @@ export function buildApp(config: AppConfig, database: Database): App {
     landingPage: false,
     // Replaced by useStreamingMultipart: the built-in parser buffers whole uploads in memory.
     multipart: false,
+    // Replaced by useRequestBodyLimit, which leaves multipart uploads to their own per-part limits.
+    maxRequestBodySize: false,
     // GraphiQL's assets are served by flowgraph itself, not fetched from a CDN: it works offline and
     // behind firewalls that only let the API through.
     renderGraphiQL,
@@ -121,6 +124,8 @@ export function buildApp(config: AppConfig, database: Database): App {
     },
     plugins: [
       useStreamingMultipart(),
+      // Inline rows count against the upload limit; the rest of a JSON request is small.
+      useRequestBodyLimit(imports.maxFileBytes + 1024 * 1024),
       useStatementCounting(config.debugSql),
       usePageSizeLimit(),
       useReadinessCheck({

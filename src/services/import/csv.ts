@@ -48,7 +48,7 @@ export async function* csvRows(chunks: AsyncIterable<TextChunk>, limits: Limits)
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!header) {
         // Blank lines before the header are skipped; the first non-blank line names the columns.
-        if (record.every((field) => field === '')) continue;
+        if (record.every((field) => field.trim() === '')) continue;
         const seen = new Map<string, number>();
         for (const [index, name] of record.entries()) {
           if (name.trim() === '') {

@@ -38,11 +38,20 @@ export function positionAt(chunk: TextChunk, byteOffset: number): Position {
   return advance(chunk.start, Buffer.from(chunk.text).subarray(0, within).toString('utf8'));
 }
 
+/** The bytes at the end of `bytes` that begin a UTF-8 sequence the next chunk completes. */
+function incompleteTail(bytes: Uint8Array): Uint8Array {
+  for (let back = 1; back <= Math.min(3, bytes.length); back += 1) {
+    const byte = bytes[bytes.length - back]!;
+    if ((byte & 0xc0) === 0x80) continue;
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > back ? bytes.slice(bytes.length - back) : new Uint8Array();
+  }
+  return new Uint8Array();
+}
+
 /** Offset of the first byte that cannot start or continue a UTF-8 sequence, or -1. */
 function invalidUtf8Offset(bytes: Uint8Array, final: boolean): number {
   let index = 0;
-  // Continuation bytes at the very start belong to a sequence begun in the previous chunk.
-  while (index < bytes.length && index < 3 && (bytes[index]! & 0xc0) === 0x80) index += 1;
   while (index < bytes.length) {
     const lead = bytes[index]!;
     if (lead < 0x80) {
@@ -112,7 +121,12 @@ export function decodeUpload(source: AsyncIterable<Uint8Array>, maxBytes: number
       return chunk;
     };
 
-    const notUtf8 = (bytes: Uint8Array, final: boolean): never => {
+    // The start of a character split across chunks: the decoder holds it, and an error report needs it.
+    let carried: Uint8Array = new Uint8Array();
+    const notUtf8 = (chunk: Uint8Array, final: boolean): never => {
+      const bytes = new Uint8Array(carried.length + chunk.length);
+      bytes.set(carried);
+      bytes.set(chunk, carried.length);
       const offset = invalidUtf8Offset(bytes, final);
       const valid = new TextDecoder('utf-8').decode(bytes.subarray(0, offset === -1 ? bytes.length : offset));
       const at = advance(position, valid);
@@ -131,6 +145,7 @@ export function decodeUpload(source: AsyncIterable<Uint8Array>, maxBytes: number
       } catch {
         notUtf8(bytes, false);
       }
+      carried = incompleteTail(bytes.length >= 3 ? bytes : new Uint8Array([...carried, ...bytes]));
       const chunk = emit(text!);
       if (chunk) yield chunk;
     }
