@@ -110,7 +110,7 @@ interface Prepared {
 function prepare(input: StoreImportInput, filename: string, settings: ImportSettings): Prepared {
   if (input.file) {
     const format = formatOf(filename, input.file);
-    const upload = decodeUpload(bytesOf(input.file), settings.maxFileBytes);
+    const upload = decodeUpload(() => bytesOf(input.file!), settings.maxFileBytes);
     return {
       rows: format === 'csv' ? csvRows(upload.chunks, settings) : jsonRows(upload.chunks, settings),
       mimeType: input.file.type && input.file.type !== 'application/octet-stream' ? input.file.type : format === 'csv' ? 'text/csv' : 'application/json',
@@ -138,7 +138,7 @@ function prepare(input: StoreImportInput, filename: string, settings: ImportSett
 /** The fingerprint of the new content, for comparison with an earlier import under the same key. */
 async function contentSha256(input: StoreImportInput, settings: ImportSettings): Promise<string> {
   if (!input.file) return inlineFingerprint(input.rows!, settings.maxFileBytes).sha256;
-  const upload = decodeUpload(bytesOf(input.file), settings.maxFileBytes);
+  const upload = decodeUpload(() => bytesOf(input.file!), settings.maxFileBytes);
   for await (const _chunk of upload.chunks);
   return upload.stats.sha256();
 }

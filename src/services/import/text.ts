@@ -84,7 +84,8 @@ export interface DecodedUpload {
   stats: { bytes: number; byteOrderMark: boolean; sha256(): string; sawText: boolean };
 }
 
-export function decodeUpload(source: AsyncIterable<Uint8Array>, maxBytes: number): DecodedUpload {
+/** `open` is called when the first chunk is asked for, so an upload that is never read stays unread. */
+export function decodeUpload(open: () => AsyncIterable<Uint8Array>, maxBytes: number): DecodedUpload {
   const hash = createHash('sha256');
   let digest: string | undefined;
   const stats = {
@@ -134,7 +135,7 @@ export function decodeUpload(source: AsyncIterable<Uint8Array>, maxBytes: number
       throw new MalformedFileError(`The file is not UTF-8 text (${shown})`, at.line, at.column);
     };
 
-    for await (const bytes of source) {
+    for await (const bytes of open()) {
       stats.bytes += bytes.length;
       if (stats.bytes > maxBytes) throw new FileTooLargeError(maxBytes);
       hash.update(bytes);
