@@ -42,3 +42,43 @@ export function csvText(rows: number, header = 'hostname,ip,os,cpu_cores'): stri
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * A multipart upload whose file part is written by the caller, chunk by chunk, for tests that need the
+ * request to stop half-way (fetch with FormData always sends the whole file).
+ */
+export function streamingUpload<TVariables>(request: Omit<UploadRequest<TVariables>, 'file'> & { filename: string }) {
+  const boundary = `flowgraph-${Math.random().toString(16).slice(2)}`;
+  const encoder = new TextEncoder();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+  });
+  const query = typeof request.document === 'string' ? request.document : print(request.document);
+  const head =
+    `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n` +
+    `${JSON.stringify({ query, variables: request.variables })}\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0":["variables.input.file"]}\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="${request.filename}"\r\nContent-Type: text/csv\r\n\r\n`;
+  controller.enqueue(encoder.encode(head));
+  const response = fetch(`${request.url}/graphql`, {
+    method: 'POST',
+    headers: { ...viewerHeaders(request.viewer), 'content-type': `multipart/form-data; boundary=${boundary}` },
+    body,
+    duplex: 'half',
+  } as RequestInit);
+  // Keep a rejection (the server was killed) from surfacing as unhandled before the test looks at it.
+  response.catch(() => {});
+  return {
+    response,
+    write(text: string) {
+      controller.enqueue(encoder.encode(text));
+    },
+    end() {
+      controller.enqueue(encoder.encode(`\r\n--${boundary}--\r\n`));
+      controller.close();
+    },
+  };
+}
