@@ -18,13 +18,21 @@ import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { dashboardHandler } from './http/dashboard.ts';
 import { VIEWER_HEADERS, viewerFrom } from './http/viewer.ts';
 import { schema } from './schema/index.ts';
+import { DEFAULT_IMPORT_SETTINGS } from './domain/import-settings.ts';
+import { useStreamingMultipart } from './http/multipart-upload.ts';
+import { useRequestBodyLimit } from './http/request-body-limit.ts';
 import { DEMO_VIEWER } from './services/demo-seed.ts';
+import type { ImportProgress } from './services/store-import.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
 const EXAMPLE_QUERY = readFileSync(new URL('./graphql/operations/flow-graph.graphql', import.meta.url), 'utf8');
 
-export type AppConfig = Pick<Config, 'port' | 'host' | 'debugSql' | 'shutdownGraceMs'>;
+export type AppConfig = Pick<Config, 'port' | 'host' | 'debugSql' | 'shutdownGraceMs'> & {
+  /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
+  imports?: Partial<Config['imports']>;
+  onImportProgress?: (progress: ImportProgress) => void;
+};
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -81,11 +89,16 @@ export function buildApp(config: AppConfig, database: Database): App {
     [VIEWER_HEADERS.engagementId]: DEMO_VIEWER.engagementId,
     [VIEWER_HEADERS.userId]: DEMO_VIEWER.userId,
   };
+  const imports = { ...DEFAULT_IMPORT_SETTINGS, ...config.imports };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // Replaced by useStreamingMultipart: the built-in parser buffers whole uploads in memory.
+    multipart: false,
+    // Replaced by useRequestBodyLimit, which leaves multipart uploads to their own per-part limits.
+    maxRequestBodySize: false,
     // GraphiQL's assets are served by flowgraph itself, not fetched from a CDN: it works offline and
     // behind firewalls that only let the API through.
     renderGraphiQL,
@@ -99,9 +112,18 @@ export function buildApp(config: AppConfig, database: Database): App {
       const viewer = initial.connectionParams
         ? viewerFrom((name) => initial.connectionParams?.[name])
         : viewerFrom((name) => initial.request?.headers.get(name));
-      return { viewer, prisma: database.prisma, statements: { statements: 0 } };
+      return {
+        viewer,
+        prisma: database.prisma,
+        statements: { statements: 0 },
+        imports,
+        ...(config.onImportProgress ? { onImportProgress: config.onImportProgress } : {}),
+      };
     },
     plugins: [
+      useStreamingMultipart(),
+      // Inline rows count against the upload limit; the rest of a JSON request is small.
+      useRequestBodyLimit(imports.maxFileBytes + 1024 * 1024),
       useStatementCounting(config.debugSql),
       usePageSizeLimit(),
       useReadinessCheck({

@@ -11,6 +11,11 @@ import './master-flow.ts';
 import './data-import.ts';
 import './raw-import-record.ts';
 import './discovery-flow.ts';
+import './error.ts';
+import './file.ts';
+import './store-import-input.ts';
+import './master-flow-transitions.ts';
+import './master-flow-deletion.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });
 
