@@ -66,6 +66,9 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.queryType({ description: 'Reads of the flow graph, always scoped to the caller\'s tenant.' });
+builder.subscriptionType({
+  description: 'Live changes of the flow graph, over graphql-ws or server-sent events, scoped to the caller\'s tenant.',
+});
 
 builder.addScalarType('UUID', UUIDResolver, {});
 builder.addScalarType('DateTime', DateTimeResolver, {});

@@ -1,6 +1,7 @@
 // The validated environment. Read once, at start-up, by the entry points (server, CLIs); nothing else
 // reads process.env, so tests can build an app from an explicit configuration.
 import path from 'node:path';
+import ms from 'ms';
 
 export interface Config {
   /** PostgreSQL connection string; when absent flowgraph runs on embedded PGlite. */
@@ -19,6 +20,12 @@ export interface Config {
   maxPageSize: number;
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
   shutdownGraceMs: number;
+  /** Flow events older than this are pruned (FLOWGRAPH_EVENT_RETENTION, default 7 days). */
+  eventRetentionMs: number;
+  /** How often the pruning job runs (FLOWGRAPH_EVENT_PRUNE_INTERVAL, default 1 hour). */
+  eventPruneIntervalMs: number;
+  /** Live events queued for one subscriber before its subscription ends (FLOWGRAPH_SUBSCRIPTION_BUFFER). */
+  subscriptionBufferSize: number;
 }
 
 export class ConfigError extends Error {
@@ -45,6 +52,16 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be 1 or 0 (true or false), got "${raw}"`);
 }
 
+/** A duration such as `7d`, `12h`, `30m`, `90s` or `500ms` (the `ms` package's format), or milliseconds. */
+function duration(env: Env, name: string, fallback: string, minMs: number): number {
+  const raw = env[name] || fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : (ms as (text: string) => number | undefined)(raw);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < minMs || value > 2_147_483_647_000) {
+    throw new ConfigError(`${name} must be a duration such as 7d, 12h, 30m or 90s (at least ${minMs} ms), got "${raw}"`);
+  }
+  return Math.round(value);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -65,5 +82,9 @@ export function loadConfig(env: Env = process.env): Config {
     defaultPageSize,
     maxPageSize,
     shutdownGraceMs: integer(env, 'FLOWGRAPH_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    eventRetentionMs: duration(env, 'FLOWGRAPH_EVENT_RETENTION', '7d', 1_000),
+    // setTimeout cannot wait longer than 2^31-1 ms.
+    eventPruneIntervalMs: Math.min(duration(env, 'FLOWGRAPH_EVENT_PRUNE_INTERVAL', '1h', 100), 2_147_483_647),
+    subscriptionBufferSize: integer(env, 'FLOWGRAPH_SUBSCRIPTION_BUFFER', 1_000, 1, 1_000_000),
   };
 }

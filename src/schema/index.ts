@@ -11,6 +11,10 @@ import './master-flow.ts';
 import './data-import.ts';
 import './raw-import-record.ts';
 import './discovery-flow.ts';
+import './flow-event-kind.ts';
+import './flow-event-cursor-expired-error.ts';
+import './flow-events-overflow-error.ts';
+import './flow-event.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });
 
