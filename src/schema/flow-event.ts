@@ -1,3 +1,4 @@
+import { errorTypeMap, wrapErrorIfMatches } from '@pothos/plugin-errors';
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.ts';
 import { tenantWhere, type GraphQLContext } from '../context.ts';
@@ -146,16 +147,20 @@ builder.queryFields((t) => ({
   }),
 }));
 
-// Subscriptions cannot use the errors plugin's `errors` option: it wraps the event stream in an async
+// Subscriptions do not use the errors plugin's `errors` option: it wraps the event stream in an async
 // generator, which cannot be returned while it waits for the next event, so an unsubscribed client would
-// stay registered until an event happened to arrive. The stream yields the error objects itself instead.
+// stay registered until an event happened to arrive. The stream yields the errors as items instead, and
+// the resolver wraps them with the plugin's own helper (GraphQL would take a bare Error for a failure).
+const STREAM_ERRORS = [FlowEventCursorExpiredError, FlowEventsOverflowError];
+
 const FlowEventsResult = builder.unionType('FlowEventsResult', {
   description:
     'An item of Subscription.flowEvents: an event, or the error that ends the subscription (resume or refetch as it says).',
   types: [FlowEventRef, FlowEventCursorExpiredErrorRef, FlowEventsOverflowErrorRef],
   resolveType: (item) => {
-    if (item instanceof FlowEventCursorExpiredError) return FlowEventCursorExpiredErrorRef;
-    if (item instanceof FlowEventsOverflowError) return FlowEventsOverflowErrorRef;
+    const errorType = errorTypeMap.get(item as object);
+    if (errorType === FlowEventCursorExpiredError) return FlowEventCursorExpiredErrorRef;
+    if (errorType === FlowEventsOverflowError) return FlowEventsOverflowErrorRef;
     return FlowEventRef;
   },
 });
@@ -179,6 +184,6 @@ builder.subscriptionFields((t) => ({
         toFilter(args.filter),
         parseAfter(args.after),
       ),
-    resolve: (item) => item,
+    resolve: (item) => (item instanceof Error ? (wrapErrorIfMatches(item, STREAM_ERRORS) as typeof item) : item),
   }),
 }));

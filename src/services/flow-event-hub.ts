@@ -156,7 +156,8 @@ export class FlowEventHub {
       },
       this.options,
     );
-    const bounds = await countStatements(this.statements, () => readLogBounds(this.database.prisma));
+    // Prisma queries run when awaited: the await must happen inside the counting context.
+    const bounds = await countStatements(this.statements, async () => await readLogBounds(this.database.prisma));
     this.last = bounds.lastSequence;
     this.started = true;
     this.wake();
@@ -209,8 +210,9 @@ export class FlowEventHub {
       do {
         this.again = false;
         for (;;) {
-          const rows = await countStatements(this.statements, () =>
-            readEventsAfter(this.database.prisma, this.last, this.batchSize),
+          const rows = await countStatements(
+            this.statements,
+            async () => await readEventsAfter(this.database.prisma, this.last, this.batchSize),
           );
           if (this.stopped) return;
           for (const row of rows) this.dispatch(row);
