@@ -52,6 +52,10 @@ export class Received<TData> {
     for (const wake of this.waiters.splice(0)) wake();
   }
 
+  private summary(): string {
+    return `received ${this.results.length} results, the last ones: ${JSON.stringify(this.results.slice(-3)).slice(0, 1_500)}`;
+  }
+
   get data(): TData[] {
     return this.results.map((result) => {
       if (result.errors?.length) throw new Error(`subscription errors: ${JSON.stringify(result.errors)}`);
@@ -64,10 +68,10 @@ export class Received<TData> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
       if (this.completed && !predicate(this)) {
-        throw new Error(`subscription ended before ${what}: ${JSON.stringify({ results: this.results, error: String(this.error) })}`);
+        throw new Error(`subscription ended before ${what}: ${this.summary()}; error: ${String(this.error)}`);
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; received ${JSON.stringify(this.results)}`);
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; ${this.summary()}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
