@@ -84,6 +84,9 @@ builder.mutationType({
   description:
     'Changes to the flow graph, each in one transaction and scoped to the caller\'s tenant. Failures a client can act on are typed results (the `Error` interface); nothing is changed when one is returned.',
 });
+builder.subscriptionType({
+  description: 'Live changes of the flow graph, over graphql-ws or server-sent events, scoped to the caller\'s tenant.',
+});
 
 builder.addScalarType('UUID', UUIDResolver, {});
 builder.addScalarType('DateTime', DateTimeResolver, {});

@@ -2,6 +2,7 @@
 // reads process.env, so tests can build an app from an explicit configuration.
 import path from 'node:path';
 import { DEFAULT_IMPORT_SETTINGS, type ImportSettings } from './domain/import-settings.ts';
+import ms from 'ms';
 
 export interface Config {
   /** PostgreSQL connection string; when absent flowgraph runs on embedded PGlite. */
@@ -22,6 +23,12 @@ export interface Config {
   shutdownGraceMs: number;
   /** Limits and tuning of storeImport. */
   imports: ImportSettings;
+  /** Flow events older than this are pruned (FLOWGRAPH_EVENT_RETENTION, default 7 days). */
+  eventRetentionMs: number;
+  /** How often the pruning job runs (FLOWGRAPH_EVENT_PRUNE_INTERVAL, default 1 hour). */
+  eventPruneIntervalMs: number;
+  /** Live events queued for one subscriber before its subscription ends (FLOWGRAPH_SUBSCRIPTION_BUFFER). */
+  subscriptionBufferSize: number;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +53,16 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
   throw new ConfigError(`${name} must be 1 or 0 (true or false), got "${raw}"`);
+}
+
+/** A duration such as `7d`, `12h`, `30m`, `90s` or `500ms` (the `ms` package's format), or milliseconds. */
+function duration(env: Env, name: string, fallback: string, minMs: number): number {
+  const raw = env[name] || fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : (ms as (text: string) => number | undefined)(raw);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < minMs || value > 2_147_483_647_000) {
+    throw new ConfigError(`${name} must be a duration such as 7d, 12h, 30m or 90s (at least ${minMs} ms), got "${raw}"`);
+  }
+  return Math.round(value);
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -82,5 +99,9 @@ export function loadConfig(env: Env = process.env): Config {
       ),
       progressEveryRows: integer(env, 'FLOWGRAPH_IMPORT_PROGRESS_ROWS', 100_000, 0, Number.MAX_SAFE_INTEGER),
     },
+    eventRetentionMs: duration(env, 'FLOWGRAPH_EVENT_RETENTION', '7d', 1_000),
+    // setTimeout cannot wait longer than 2^31-1 ms.
+    eventPruneIntervalMs: Math.min(duration(env, 'FLOWGRAPH_EVENT_PRUNE_INTERVAL', '1h', 100), 2_147_483_647),
+    subscriptionBufferSize: integer(env, 'FLOWGRAPH_SUBSCRIPTION_BUFFER', 1_000, 1, 1_000_000),
   };
 }
