@@ -10,12 +10,13 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CSV_HEADER, csvLine, scratchDatabase, VIEWER } from './support.ts';
+import { CSV_HEADER, csvLine, dropScratchDatabase, scratchDatabase, VIEWER } from './support.ts';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const base = process.env.DATABASE_URL;
 const dataDir = base ? undefined : await mkdtemp(path.join(os.tmpdir(), 'flowgraph-bench-'));
-const databaseUrl = base ? await scratchDatabase(base, 'flowgraph_bench_memory') : '';
+const benchDatabase = `flowgraph_bench_memory_${process.pid}`;
+const databaseUrl = base ? await scratchDatabase(base, benchDatabase) : '';
 
 // The same command line as `npm start` (package.json), heap limit included.
 const heapMb = process.env.FLOWGRAPH_HEAP_MB ?? '256';
@@ -99,6 +100,7 @@ const peak = status('VmHWM');
 child.kill('SIGTERM');
 await new Promise((resolve) => child.once('exit', resolve));
 if (dataDir) await rm(dataDir, { recursive: true, force: true });
+if (base) await dropScratchDatabase(base, benchDatabase);
 
 if (result.data?.storeImport.rawRecordCount !== ROWS) throw new Error(`import failed: ${JSON.stringify(result)}`);
 console.log(`database: ${base ? 'PostgreSQL' : 'embedded PGlite'}; V8 heap limit ${heapMb} MiB; rows: ${ROWS}; upload: ${(bytes / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(1)} s`);

@@ -13,14 +13,16 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { buildApp } from '../src/app.ts';
 import { openDatabase } from '../src/db/database.ts';
-import { csvRows, median, scratchDatabase, uploadCsv, VIEWER } from './support.ts';
+import { csvRows, dropScratchDatabase, median, scratchDatabase, uploadCsv, VIEWER } from './support.ts';
 
 const ROWS = Number(process.argv[2] ?? 100_000);
 const RUNS = Number(process.argv[3] ?? 3);
 const base = process.env.DATABASE_URL;
 if (!base) throw new Error('Set DATABASE_URL to a PostgreSQL server (see the comment at the top).');
 
-const url = await scratchDatabase(base, 'flowgraph_bench');
+// A name of its own: other benchmarks may run against the same server at the same time.
+const benchDatabase = `flowgraph_bench_${process.pid}`;
+const url = await scratchDatabase(base, benchDatabase);
 const lines = csvRows(ROWS);
 const header = lines[0]!.split(',');
 const csv = new Blob([lines.join('\n'), '\n']);
@@ -89,10 +91,7 @@ const [version] = (await (async () => {
   await c.end();
   return rows;
 })());
-const admin = new pg.Client({ connectionString: base });
-await admin.connect();
-await admin.query('DROP DATABASE IF EXISTS flowgraph_bench WITH (FORCE)');
-await admin.end();
+await dropScratchDatabase(base, benchDatabase);
 
 const ms = (values: number[]) => values.map((value) => value.toFixed(0)).join(', ');
 console.log(`rows: ${ROWS}, runs: ${RUNS} (median reported)`);

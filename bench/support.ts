@@ -39,6 +39,14 @@ export async function scratchDatabase(baseUrl: string, name: string): Promise<st
   return url.toString();
 }
 
+/** Drops a database scratchDatabase() created. */
+export async function dropScratchDatabase(baseUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.end();
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
