@@ -44,7 +44,9 @@ export async function startServer(
     const timer = setTimeout(() => reject(new Error(`server not ready in ${readyTimeoutMs} ms:\n${output}`)), readyTimeoutMs);
     const poll = setInterval(() => {
       const match = /GraphiQL at http:\/\/localhost:(\d+)\//.exec(output);
-      if (match) {
+      // The "ready" line is printed last: waiting for it means every start-up line has arrived (under load
+      // the lines can reach the pipe in separate chunks).
+      if (match && output.includes('flowgraph: ready (')) {
         clearInterval(poll);
         clearTimeout(timer);
         resolve(Number(match[1]));
