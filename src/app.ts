@@ -109,7 +109,9 @@ export function buildApp(config: AppConfig, database: Database): App {
         null,
         2,
       ),
-      subscriptionsProtocol: 'WS',
+      // SSE rather than WS: GraphiQL sends the headers of its header editor (the tenant) with HTTP requests,
+      // not as graphql-ws connectionParams, so subscriptions in GraphiQL see the same tenant as its queries.
+      subscriptionsProtocol: 'SSE',
     },
     context: (initial: InitialContext) => {
       const viewer = initial.connectionParams

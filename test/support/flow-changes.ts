@@ -32,8 +32,9 @@ export async function changeFlowStatus(
   prisma: PrismaClient,
   viewer: Viewer,
   flowId: string,
-  options: { rollBack?: boolean; beforeCommit?: () => Promise<void> } = {},
+  options: { rollBack?: boolean; beforeCommit?: () => Promise<void>; timeoutMs?: number } = {},
 ): Promise<Change> {
+  const limits = options.timeoutMs ? { maxWait: options.timeoutMs, timeout: options.timeoutMs } : undefined;
   return prisma.$transaction(async (tx) => {
     const flow = await tx.masterFlow.findFirstOrThrow({
       where: { flowId, clientAccountId: viewer.clientAccountId, engagementId: viewer.engagementId },
@@ -66,7 +67,7 @@ export async function changeFlowStatus(
     await options.beforeCommit?.();
     if (options.rollBack) throw new RolledBack('rolled back on purpose');
     return { sequence: sequence!, from, to };
-  });
+  }, limits);
 }
 
 /** Deletes a master flow (its subtree goes by cascade) and appends master_flow_deleted, in one transaction. */
