@@ -7,7 +7,8 @@
 //
 // Knobs (environment): BENCH_SUBSCRIBERS (1000), BENCH_RATE (50 changes/s), BENCH_SECONDS (60),
 // BENCH_FLOWS (50 master flows the changes rotate over), BENCH_WRITE_CONCURRENCY (4 changes in flight at most), BENCH_MASTER_FLOW=1 to also select the
-// `masterFlow` node in every event (one extra query per event per subscriber).
+// `masterFlow` node in every event (one extra query per event per subscriber), BENCH_SERVER_NODE_OPTIONS
+// (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`) for the server process.
 // The database named by BENCH_DATABASE_URL is dropped and recreated. Linux only (/proc).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
   const flows = [];
   for (let index = 0; index < flowCount; index += 1) flows.push((await createFlowGraph(database.prisma, tenant, { flowStatus: 'running', recordsPerImport: 1 })).flowId);
 
-  const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_SEED: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,7 @@ import { migrationStatus } from './db/migrator.ts';
 import { countStatements } from './db/statement-counter.ts';
 import { MAX_PAGE_SIZE } from './domain/page-size.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
+import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
 import { VIEWER_HEADERS, viewerFrom } from './http/viewer.ts';
 import { schema } from './schema/index.ts';
 import { DEMO_VIEWER } from './services/demo-seed.ts';
@@ -120,6 +121,10 @@ export function buildApp(config: AppConfig, database: Database): App {
       return { viewer, prisma: database.prisma, statements: { statements: 0 }, events };
     },
     plugins: [
+      // First: the plugins after it wrap its subscribe function (statement counting).
+      useSharedSubscriptionExecution<GraphQLContext & Record<string, unknown>>((context) =>
+        JSON.stringify([context.viewer.clientAccountId, context.viewer.engagementId, context.viewer.userId]),
+      ),
       useStatementCounting(config.debugSql),
       usePageSizeLimit(),
       useReadinessCheck({
