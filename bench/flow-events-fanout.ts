@@ -3,7 +3,7 @@
 // latency from the writer's commit to the subscriber's receipt, counts events delivered against events
 // expected × subscribers, and samples the server process's CPU time and RSS from /proc.
 //
-//   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/flowgraph_bench npx tsx bench/flow-events-fanout.ts
+//   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/flowgraph_bench_events npx tsx bench/flow-events-fanout.ts
 //
 // Knobs (environment): BENCH_SUBSCRIBERS (1000), BENCH_RATE (50 changes/s), BENCH_SECONDS (60),
 // BENCH_FLOWS (50 master flows the changes rotate over), BENCH_WRITE_CONCURRENCY (4 changes in flight at most), BENCH_DRAIN_SECONDS (30: how long to wait
@@ -27,7 +27,7 @@ import { changeFlowStatus } from '../test/support/flow-changes.ts';
 import { recreateDatabase } from '../test/support/postgres-databases.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/flowgraph_bench';
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/flowgraph_bench_events';
 const subscribers = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const rate = Number(process.env.BENCH_RATE ?? 50);
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
@@ -169,6 +169,11 @@ async function main(): Promise<void> {
   const perSubscriber = new Uint32Array(subscribers);
   let overflows = 0;
   let errors = 0;
+  const errorKinds = new Map<string, number>();
+  const noteError = (what: string) => {
+    errors += 1;
+    errorKinds.set(what, (errorKinds.get(what) ?? 0) + 1);
+  };
   const clients: Client[] = [];
   for (let index = 0; index < subscribers; index += 1) {
     const client = createClient({
@@ -190,14 +195,17 @@ async function main(): Promise<void> {
           const item = result.data?.flowEvents;
           if (item?.__typename !== 'FlowEvent' || !item.cursor) {
             if (item?.__typename === 'FlowEventsOverflowError') overflows += 1;
-            else errors += 1;
+            else noteError(`result: ${JSON.stringify(result).slice(0, 200)}`);
             return;
           }
           const slot = Number(decodeFlowEventCursor(item.cursor)) - start - 1;
           if (slot >= 0 && slot < slots) receivedAt[index * slots + slot] = at;
           perSubscriber[index] = perSubscriber[index]! + 1;
         },
-        error: () => (errors += 1),
+        error: (error: unknown) => {
+          const close = error as { code?: number; reason?: string; message?: string };
+          noteError(close.code !== undefined ? `closed ${close.code} ${close.reason ?? ''}` : `error: ${close.message ?? String(error)}`);
+        },
         complete: () => {},
       },
     );
@@ -273,6 +281,7 @@ async function main(): Promise<void> {
     drainSeconds,
     overflows,
     errors,
+    errorKinds: Object.fromEntries(errorKinds),
     latencyMs: {
       p50: Number(percentile(sorted, 50).toFixed(1)),
       p90: Number(percentile(sorted, 90).toFixed(1)),
