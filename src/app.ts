@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ExecutionArgs } from 'graphql';
 import { createYoga, isAsyncIterable, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
@@ -15,9 +16,14 @@ import { countStatements } from './db/statement-counter.ts';
 import { MAX_PAGE_SIZE } from './domain/page-size.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
+import { dashboardHandler } from './http/dashboard.ts';
 import { VIEWER_HEADERS, viewerFrom } from './http/viewer.ts';
 import { schema } from './schema/index.ts';
+import { DEFAULT_IMPORT_SETTINGS } from './domain/import-settings.ts';
+import { useStreamingMultipart } from './http/multipart-upload.ts';
+import { useRequestBodyLimit } from './http/request-body-limit.ts';
 import { DEMO_VIEWER } from './services/demo-seed.ts';
+import type { ImportProgress } from './services/store-import.ts';
 import { startEventPruning, type PruningJob } from './services/event-retention.ts';
 import { FlowEventHub, type HubLogger } from './services/flow-event-hub.ts';
 
@@ -27,6 +33,9 @@ const EXAMPLE_QUERY = readFileSync(new URL('./graphql/operations/flow-graph.grap
 
 export type AppConfig = Pick<Config, 'port' | 'host' | 'debugSql' | 'shutdownGraceMs'> &
   Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize'>> & {
+    /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
+    imports?: Partial<Config['imports']>;
+    onImportProgress?: (progress: ImportProgress) => void;
     /** Where the event listener reports lost and restored connections (console by default). */
     logger?: HubLogger;
   };
@@ -88,6 +97,12 @@ function usePageSizeLimit(): Plugin<GraphQLContext> {
 }
 
 export function buildApp(config: AppConfig, database: Database): App {
+  const demoHeaders = {
+    [VIEWER_HEADERS.clientAccountId]: DEMO_VIEWER.clientAccountId,
+    [VIEWER_HEADERS.engagementId]: DEMO_VIEWER.engagementId,
+    [VIEWER_HEADERS.userId]: DEMO_VIEWER.userId,
+  };
+  const imports = { ...DEFAULT_IMPORT_SETTINGS, ...config.imports };
   const logger = config.logger ?? consoleLogger;
   const hub = new FlowEventHub(database, { logger });
   const events = { hub, bufferSize: config.subscriptionBufferSize ?? 1_000 };
@@ -98,33 +113,40 @@ export function buildApp(config: AppConfig, database: Database): App {
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // Replaced by useStreamingMultipart: the built-in parser buffers whole uploads in memory.
+    multipart: false,
+    // Replaced by useRequestBodyLimit, which leaves multipart uploads to their own per-part limits.
+    maxRequestBodySize: false,
+    // GraphiQL's assets are served by flowgraph itself, not fetched from a CDN: it works offline and
+    // behind firewalls that only let the API through.
+    renderGraphiQL,
     graphiql: {
       title: 'flowgraph',
       defaultQuery: EXAMPLE_QUERY,
-      headers: JSON.stringify(
-        {
-          [VIEWER_HEADERS.clientAccountId]: DEMO_VIEWER.clientAccountId,
-          [VIEWER_HEADERS.engagementId]: DEMO_VIEWER.engagementId,
-          [VIEWER_HEADERS.userId]: DEMO_VIEWER.userId,
-        },
-        null,
-        2,
-      ),
-      // SSE rather than WS: GraphiQL sends the headers of its header editor (the tenant) with HTTP requests,
-      // not as graphql-ws connectionParams, so subscriptions in GraphiQL see the same tenant as its queries.
-      subscriptionsProtocol: 'SSE',
+      headers: JSON.stringify(demoHeaders, null, 2),
+      subscriptionsProtocol: 'WS',
     },
     context: (initial: InitialContext) => {
       const viewer = initial.connectionParams
         ? viewerFrom((name) => initial.connectionParams?.[name])
         : viewerFrom((name) => initial.request?.headers.get(name));
-      return { viewer, prisma: database.prisma, statements: { statements: 0 }, events };
+      return {
+        viewer,
+        prisma: database.prisma,
+        statements: { statements: 0 },
+        imports,
+        events,
+        ...(config.onImportProgress ? { onImportProgress: config.onImportProgress } : {}),
+      };
     },
     plugins: [
-      // First: the plugins after it wrap its subscribe function (statement counting).
+      // Before statement counting: the plugins after it wrap its subscribe function.
       useSharedSubscriptionExecution<GraphQLContext & Record<string, unknown>>((context) =>
         JSON.stringify([context.viewer.clientAccountId, context.viewer.engagementId, context.viewer.userId]),
       ),
+      useStreamingMultipart(),
+      // Inline rows count against the upload limit; the rest of a JSON request is small.
+      useRequestBodyLimit(imports.maxFileBytes + 1024 * 1024),
       useStatementCounting(config.debugSql),
       usePageSizeLimit(),
       useReadinessCheck({
@@ -141,10 +163,12 @@ export function buildApp(config: AppConfig, database: Database): App {
     ],
   });
 
+  const dashboard = dashboardHandler(() => ({ headers: demoHeaders, label: `demo tenant · ${DEMO_VIEWER.userId}` }));
   // Sockets carrying an SSE subscription, to cut on shutdown: they never become idle by themselves, and a
   // cut stream (unlike a completed one) tells the client to reconnect and resume with its cursor.
   const eventStreamSockets = new Set<Socket>();
   const server = createServer((request, response) => {
+    if (dashboard(request, response)) return;
     if (request.headers.accept?.includes('text/event-stream')) {
       const socket = request.socket;
       eventStreamSockets.add(socket);

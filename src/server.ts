@@ -3,6 +3,7 @@ import { buildApp, GRAPHQL_PATH } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { MigrationFailedError, MigrationHistoryError } from './db/migrator.ts';
 import { openMigratedDatabase } from './db/prepare.ts';
+import { DASHBOARD_PATH } from './http/dashboard.ts';
 import { VIEWER_HEADERS } from './http/viewer.ts';
 import { DEMO_VIEWER, seedDemoTenant } from './services/demo-seed.ts';
 
@@ -14,10 +15,18 @@ async function main(): Promise<void> {
   console.log(applied.length > 0 ? `flowgraph: applied migrations ${applied.join(', ')}` : 'flowgraph: migrations up to date');
   if (config.seed && (await seedDemoTenant(database.prisma))) console.log('flowgraph: seeded the demo tenant');
 
-  const app = buildApp(config, database);
+  const app = buildApp(
+    {
+      ...config,
+      onImportProgress: ({ dataImportId, rowsStored }) =>
+        console.log(`flowgraph: import ${dataImportId}: ${rowsStored} rows stored, not committed yet`),
+    },
+    database,
+  );
   const port = await app.start();
   const base = `http://localhost:${port}`;
   console.log(`flowgraph: GraphiQL at ${base}${GRAPHQL_PATH}`);
+  console.log(`flowgraph: dashboard at ${base}${DASHBOARD_PATH}/`);
   console.log(`flowgraph: demo tenant headers (GraphiQL has them prefilled):`);
   console.log(`  ${VIEWER_HEADERS.clientAccountId}: ${DEMO_VIEWER.clientAccountId}`);
   console.log(`  ${VIEWER_HEADERS.engagementId}: ${DEMO_VIEWER.engagementId}`);
