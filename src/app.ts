@@ -15,6 +15,7 @@ import { migrationStatus } from './db/migrator.ts';
 import { countStatements } from './db/statement-counter.ts';
 import { MAX_PAGE_SIZE } from './domain/page-size.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
+import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
 import { dashboardHandler } from './http/dashboard.ts';
 import { VIEWER_HEADERS, viewerFrom } from './http/viewer.ts';
 import { schema } from './schema/index.ts';
@@ -139,6 +140,10 @@ export function buildApp(config: AppConfig, database: Database): App {
       };
     },
     plugins: [
+      // Before statement counting: the plugins after it wrap its subscribe function.
+      useSharedSubscriptionExecution<GraphQLContext & Record<string, unknown>>((context) =>
+        JSON.stringify([context.viewer.clientAccountId, context.viewer.engagementId, context.viewer.userId]),
+      ),
       useStreamingMultipart(),
       // Inline rows count against the upload limit; the rest of a JSON request is small.
       useRequestBodyLimit(imports.maxFileBytes + 1024 * 1024),

@@ -36,9 +36,9 @@ export type FlowEventKind =
   | 'MASTER_FLOW_CREATED'
   /** The master flow and its whole subtree were deleted. */
   | 'MASTER_FLOW_DELETED'
-  /** A discovery phase was completed (payload: phase, progress). */
+  /** A discovery phase was completed (payload: phase, currentPhase, progressPercentage). */
   | 'PHASE_COMPLETED'
-  /** The master flow's status changed (payload: from, to). */
+  /** The master flow's status changed (payload: before, after, version). */
   | 'STATUS_CHANGED';
 
 /** The kind of work a master flow does. */
@@ -116,6 +116,10 @@ type ActionFailure_EmptyFile_Fragment = { message: string };
 
 type ActionFailure_FileTooLarge_Fragment = { message: string };
 
+type ActionFailure_FlowEventCursorExpiredError_Fragment = { message: string };
+
+type ActionFailure_FlowEventsOverflowError_Fragment = { message: string };
+
 type ActionFailure_FlowNotFound_Fragment = { message: string };
 
 type ActionFailure_FlowNotRunning_Fragment = { message: string };
@@ -137,6 +141,8 @@ type ActionFailure_UnsupportedFormat_Fragment = { message: string };
 export type ActionFailureFragment =
   | ActionFailure_EmptyFile_Fragment
   | ActionFailure_FileTooLarge_Fragment
+  | ActionFailure_FlowEventCursorExpiredError_Fragment
+  | ActionFailure_FlowEventsOverflowError_Fragment
   | ActionFailure_FlowNotFound_Fragment
   | ActionFailure_FlowNotRunning_Fragment
   | ActionFailure_IdempotencyConflict_Fragment
