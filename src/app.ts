@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionArgs } from 'graphql';
 import { createYoga, isAsyncIterable, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
@@ -14,6 +15,7 @@ import { migrationStatus } from './db/migrator.ts';
 import { countStatements } from './db/statement-counter.ts';
 import { MAX_PAGE_SIZE } from './domain/page-size.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
+import { dashboardHandler } from './http/dashboard.ts';
 import { VIEWER_HEADERS, viewerFrom } from './http/viewer.ts';
 import { schema } from './schema/index.ts';
 import { DEMO_VIEWER } from './services/demo-seed.ts';
@@ -74,23 +76,23 @@ function usePageSizeLimit(): Plugin<GraphQLContext> {
 }
 
 export function buildApp(config: AppConfig, database: Database): App {
+  const demoHeaders = {
+    [VIEWER_HEADERS.clientAccountId]: DEMO_VIEWER.clientAccountId,
+    [VIEWER_HEADERS.engagementId]: DEMO_VIEWER.engagementId,
+    [VIEWER_HEADERS.userId]: DEMO_VIEWER.userId,
+  };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // GraphiQL's assets are served by flowgraph itself, not fetched from a CDN: it works offline and
+    // behind firewalls that only let the API through.
+    renderGraphiQL,
     graphiql: {
       title: 'flowgraph',
       defaultQuery: EXAMPLE_QUERY,
-      headers: JSON.stringify(
-        {
-          [VIEWER_HEADERS.clientAccountId]: DEMO_VIEWER.clientAccountId,
-          [VIEWER_HEADERS.engagementId]: DEMO_VIEWER.engagementId,
-          [VIEWER_HEADERS.userId]: DEMO_VIEWER.userId,
-        },
-        null,
-        2,
-      ),
+      headers: JSON.stringify(demoHeaders, null, 2),
       subscriptionsProtocol: 'WS',
     },
     context: (initial: InitialContext) => {
@@ -116,7 +118,10 @@ export function buildApp(config: AppConfig, database: Database): App {
     ],
   });
 
-  const server = createServer(yoga);
+  const dashboard = dashboardHandler(() => ({ headers: demoHeaders, label: `demo tenant · ${DEMO_VIEWER.userId}` }));
+  const server = createServer((request, response) => {
+    if (!dashboard(request, response)) void yoga(request, response);
+  });
   const webSockets = new WebSocketServer({ server, path: GRAPHQL_PATH });
 
   // graphql-ws runs every operation through Yoga's envelop, so plugins, context and masking are the

@@ -3,6 +3,7 @@ import { buildApp, GRAPHQL_PATH } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { MigrationFailedError, MigrationHistoryError } from './db/migrator.ts';
 import { openMigratedDatabase } from './db/prepare.ts';
+import { DASHBOARD_PATH } from './http/dashboard.ts';
 import { VIEWER_HEADERS } from './http/viewer.ts';
 import { DEMO_VIEWER, seedDemoTenant } from './services/demo-seed.ts';
 
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   const port = await app.start();
   const base = `http://localhost:${port}`;
   console.log(`flowgraph: GraphiQL at ${base}${GRAPHQL_PATH}`);
+  console.log(`flowgraph: dashboard at ${base}${DASHBOARD_PATH}/`);
   console.log(`flowgraph: demo tenant headers (GraphiQL has them prefilled):`);
   console.log(`  ${VIEWER_HEADERS.clientAccountId}: ${DEMO_VIEWER.clientAccountId}`);
   console.log(`  ${VIEWER_HEADERS.engagementId}: ${DEMO_VIEWER.engagementId}`);

@@ -34,17 +34,21 @@ describe('schema.graphql', () => {
   });
 });
 
-describe('typed documents (test/generated)', () => {
+describe('typed documents (test/generated, dashboard/src/generated)', () => {
   it('are up to date with schema.graphql and the .graphql operations (refresh with `npm run generate`)', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'flowgraph-codegen-'));
     const config = path.join(out, 'codegen.ts');
-    const source = readFileSync('codegen.ts', 'utf8').replace("'test/generated/'", JSON.stringify(`${out}/generated/`));
+    const outputs = ['test/generated', 'dashboard/src/generated'];
+    let source = readFileSync('codegen.ts', 'utf8');
+    for (const output of outputs) source = source.replace(`'${output}/'`, JSON.stringify(`${out}/${output}/`));
     execFileSync(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(config)}, ${JSON.stringify(source)})`]);
     execFileSync(path.resolve('node_modules/.bin/graphql-codegen'), ['--config', config, '--silent'], { stdio: 'pipe' });
-    for (const file of readdirSync('test/generated')) {
-      expect(readFileSync(path.join(out, 'generated', file), 'utf8'), `test/generated/${file} is stale`).toBe(
-        readFileSync(path.join('test/generated', file), 'utf8'),
-      );
+    for (const output of outputs) {
+      for (const file of readdirSync(output)) {
+        expect(readFileSync(path.join(out, output, file), 'utf8'), `${output}/${file} is stale`).toBe(
+          readFileSync(path.join(output, file), 'utf8'),
+        );
+      }
     }
   });
 });

@@ -54,6 +54,8 @@ describe('npm start on the embedded database', () => {
     expect(response.status).toBe(200);
     expect(html).toContain('query FlowGraph');
     expect(html).toContain(DEMO_VIEWER.clientAccountId);
+    // Served by flowgraph itself: no CDN, so GraphiQL works offline and behind strict firewalls.
+    expect(html).not.toMatch(/https?:\/\/(unpkg\.com|cdn\.jsdelivr\.net|esm\.sh)/);
   });
 
   it('stops on SIGTERM with exit code 0, and starts again on the same data without seeding twice', async () => {
