@@ -168,9 +168,9 @@ export async function applyMigrations(
   if (useAdvisoryLock) await session.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
   try {
     const history = await readHistory(session);
-    if (!history.some((row) => row.finished_at !== null && row.rolled_back_at === null)) await refuseLegacy(session);
+    const status = compare(all, history); // throws on an unfinished migration, an interrupted repair included
+    if (status.applied.length === 0) await refuseLegacy(session);
     await session.exec(CREATE_HISTORY_TABLE);
-    const status = compare(all, history);
     const applied: string[] = [];
     for (const migration of all.filter((m) => status.pending.includes(m.name))) {
       const id = randomUUID();
