@@ -11,6 +11,8 @@ export interface ScratchDatabase {
   session: SqlSession;
   /** The connection string (PostgreSQL only). */
   url: string | undefined;
+  /** The embedded instance (PGlite only), for openDatabase({ pglite }). */
+  pglite: PGlite | undefined;
   /** Drops everything in the current schema (tables, functions, extensions) and recreates it empty. */
   reset(): Promise<void>;
   dispose(): Promise<void>;
@@ -27,6 +29,7 @@ export async function scratchDatabase(label: string): Promise<ScratchDatabase> {
       kind: 'postgres',
       session,
       url,
+      pglite: undefined,
       reset: () => reset(session),
       async dispose() {
         await session.close();
@@ -36,7 +39,7 @@ export async function scratchDatabase(label: string): Promise<ScratchDatabase> {
   }
   const db = await PGlite.create();
   const session = pgliteSession(db);
-  return { kind: 'pglite', session, url: undefined, reset: () => reset(session), dispose: () => db.close() };
+  return { kind: 'pglite', session, url: undefined, pglite: db, reset: () => reset(session), dispose: () => db.close() };
 }
 
 /** A digest of every row of the legacy tables (and whether _prisma_migrations exists): equal digests, equal data. */
