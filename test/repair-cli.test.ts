@@ -107,7 +107,7 @@ describe(`doctor, repair, npm start on a legacy database (${onPostgres ? 'Postgr
     expect(await ready.json()).toMatchObject({ ready: true, integrity: { shape: 'flowgraph', clean: true } });
 
     const query = `{ masterFlows(first: 100) { totalCount edges { node {
-      flowId flowStatus flowConfiguration rawRecordCount
+      flowId flowStatus flowConfiguration rawRecordCount phaseTransitions { from to by }
       dataImports(first: 20) { edges { node { dataImportId rawRecords(first: 20) { totalCount } } } }
       discoveryFlows { flowId currentPhase }
     } } } }`;
@@ -121,7 +121,7 @@ describe(`doctor, repair, npm start on a legacy database (${onPostgres ? 'Postgr
       data: {
         masterFlows: {
           totalCount: number;
-          edges: { node: { flowId: string; flowConfiguration: Record<string, unknown>; rawRecordCount: number; dataImports: { edges: { node: { dataImportId: string; rawRecords: { totalCount: number } } }[] } } }[];
+          edges: { node: { flowId: string; flowConfiguration: Record<string, unknown>; rawRecordCount: number; phaseTransitions: unknown[]; dataImports: { edges: { node: { dataImportId: string; rawRecords: { totalCount: number } } }[] } } }[];
         };
       };
     };
@@ -152,6 +152,13 @@ describe(`doctor, repair, npm start on a legacy database (${onPostgres ? 'Postgr
       expect(edge.node.rawRecords.totalCount, expected.label).toBe(scenario.rawRecords.get(importId)?.length ?? 0);
     }
     expect(checked).toBeGreaterThan(10);
+
+    // A history written with the old platform's status names is shown under flowgraph's names.
+    const [historyFlowId] = [...scenario.mappedMasterStatuses].find(([, status]) => status === 'running')!;
+    expect(nodes.find((node) => node.flowId === historyFlowId)?.phaseTransitions).toEqual([
+      { from: null, to: 'INITIALIZED', by: 'legacy-user' },
+      { from: 'INITIALIZED', to: 'RUNNING', by: 'legacy-user' },
+    ]);
 
     // The README's example query, over the repaired data.
     const example = await fetch(`${server.url}/graphql`, {

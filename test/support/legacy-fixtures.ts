@@ -26,6 +26,7 @@ export interface MasterSpec {
   status?: string;
   createdAt?: Date;
   flowId?: string;
+  phaseTransitions?: unknown[];
 }
 
 export interface ImportSpec {
@@ -95,6 +96,7 @@ export class LegacyBuilder {
         flow_name: spec.name === undefined ? 'Discovery flow' : spec.name,
         flow_status: spec.status ?? 'running',
         flow_configuration: spec.configuredImportId ? { data_import_id: spec.configuredImportId } : {},
+        phase_transitions: spec.phaseTransitions ?? [],
         created_at: this.next(spec.createdAt),
       },
     });
@@ -365,7 +367,16 @@ export function standardScenario(): Scenario {
 
   // 17. legacy values: statuses a rule maps, a phase and a progress the CHECKs refuse.
   const d17 = randomUUID();
-  const m17 = master({ tenant: A, name: `Discovery Import ${d17}`, status: 'in_progress' });
+  // Its history holds the old platform's status names too.
+  const m17 = master({
+    tenant: A,
+    name: `Discovery Import ${d17}`,
+    status: 'in_progress',
+    phaseTransitions: [
+      { from: null, to: 'pending', at: '2025-03-03T09:00:00Z', by: 'legacy-user' },
+      { from: 'pending', to: 'in_progress', at: '2025-03-03T09:05:00Z', by: 'legacy-user' },
+    ],
+  });
   mappedMasterStatuses.set(m17.flowId, 'running');
   const m17b = master({ tenant: A, name: 'Old one', status: 'Completed' });
   mappedMasterStatuses.set(m17b.flowId, 'completed');
