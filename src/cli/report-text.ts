@@ -156,6 +156,11 @@ export function repairText(report: RepairReport, where: string): string {
   if (report.laterMigrations.length > 0) {
     lines.push('', `${report.dryRun ? 'then the later migrations are applied' : 'later migrations applied'}: ${report.laterMigrations.join(', ')}`);
   }
+  const durations = Object.entries(report.durationsMs);
+  if (durations.length > 0) {
+    const label: Record<string, string> = { link: 'link stage (exclusive locks held)' };
+    lines.push('', `durations: ${durations.map(([stage, ms]) => `${label[stage] ?? stage} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
+  }
   if (!report.dryRun) lines.push('', 'next: `npm run doctor` should now report clean, and `npm start` serves this database.');
   return lines.join('\n');
 }

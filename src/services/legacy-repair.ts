@@ -123,6 +123,25 @@ export interface RepairReport {
   laterMigrations: string[];
   /** Whether the report's row counts were checked against the database after the change. */
   verified: boolean;
+  /**
+   * How long each stage took, in milliseconds: plan (reading and deciding), link (the one transaction that
+   * holds exclusive locks), validate, finish, migrations (the later ones).
+   */
+  durationsMs: Partial<Record<'plan' | 'link' | 'validate' | 'finish' | 'migrations', number>>;
+}
+
+type Stage = keyof RepairReport['durationsMs'];
+
+/** Runs a stage and records how long it took. */
+function stopwatch(durations: RepairReport['durationsMs']) {
+  return async <T>(stage: Stage, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      durations[stage] = Math.round(performance.now() - started);
+    }
+  };
 }
 
 export interface RepairOptions {
@@ -409,6 +428,7 @@ function report(shape: DatabaseShape['kind'], outcome: RepairOutcome, dryRun: bo
       kept: [],
       laterMigrations,
       verified: false,
+      durationsMs: {},
     };
   }
   return {
@@ -437,6 +457,7 @@ function report(shape: DatabaseShape['kind'], outcome: RepairOutcome, dryRun: bo
     kept: plan.ddl.kept,
     laterMigrations,
     verified: false,
+    durationsMs: {},
   };
 }
 
@@ -611,10 +632,12 @@ async function inTransaction<T>(session: SqlSession, begin: string, work: () => 
 }
 
 /** Validates the constraints the link stage added, sets NOT NULL, records the first migration as applied. */
-async function finishRepair(session: SqlSession, inspection: Inspection): Promise<void> {
+async function finishRepair(session: SqlSession, inspection: Inspection, timed: ReturnType<typeof stopwatch>): Promise<void> {
   // Each VALIDATE is its own transaction: it scans under SHARE UPDATE EXCLUSIVE, so reads and writes go on.
-  for (const statement of validateStatements(inspection)) await session.exec(statement);
-  await inTransaction(session, 'BEGIN', async () => {
+  await timed('validate', async () => {
+    for (const statement of validateStatements(inspection)) await session.exec(statement);
+  });
+  await timed('finish', () => inTransaction(session, 'BEGIN', async () => {
     await session.query('SELECT pg_advisory_xact_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
     for (const statement of finishStatements(inspection)) await session.exec(statement);
     await session.query(
@@ -622,7 +645,7 @@ async function finishRepair(session: SqlSession, inspection: Inspection): Promis
         WHERE migration_name = $1 AND finished_at IS NULL AND rolled_back_at IS NULL AND logs LIKE $2`,
       [inspection.target.migration.name, `${REPAIR_MARKER}%`],
     );
-  });
+  }));
 }
 
 const HELPER_PREFIX = 'flowgraph_repair_';
@@ -657,6 +680,9 @@ export async function repairDatabase(session: SqlSession, options: RepairOptions
   const dryRun = !options.apply;
   const first = await inspect(session, migrations);
   const later = migrations.slice(1).map((migration) => migration.name);
+  const durations: RepairReport['durationsMs'] = {};
+  const timed = stopwatch(durations);
+  const withDurations = (done: RepairReport) => ({ ...done, durationsMs: durations });
 
   switch (first.shape.kind) {
     case 'unrecognised':
@@ -672,25 +698,27 @@ export async function repairDatabase(session: SqlSession, options: RepairOptions
         ];
         return planned;
       }
-      await finishRepair(session, first).catch((error: unknown) => {
+      await finishRepair(session, first, timed).catch((error: unknown) => {
         throw new RepairFailedError(true, describe(error));
       });
       // Later migrations run like at start-up: a failure there leaves a finished repair behind.
-      const applied = await applyMigrations(session, migrations);
+      const applied = await timed('migrations', () => applyMigrations(session, migrations));
       const finished = report('repair_in_progress', 'finished', false, null, applied);
       finished.verified = true;
-      return finished;
+      return withDurations(finished);
     }
     case 'legacy':
       break;
   }
 
   if (dryRun) {
-    const plan = await inTransaction(session, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', () => buildPlan(session, first, options), false);
-    return report('legacy', plan.blocking.length > 0 ? 'refused' : 'planned', true, plan, later);
+    const plan = await timed('plan', () =>
+      inTransaction(session, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', () => buildPlan(session, first, options), false),
+    );
+    return withDurations(report('legacy', plan.blocking.length > 0 ? 'refused' : 'planned', true, plan, later));
   }
 
-  const linked = await inTransaction(session, 'BEGIN', async () => {
+  const linked = await timed('link', () => inTransaction(session, 'BEGIN', async () => {
     await session.query('SELECT pg_advisory_xact_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
     await session.exec(`LOCK TABLE ${LEGACY_TABLES.map((table) => `"${table}"`).join(', ')} IN ACCESS EXCLUSIVE MODE`);
     // Re-read under the locks: what is decided is what is written.
@@ -698,7 +726,7 @@ export async function repairDatabase(session: SqlSession, options: RepairOptions
     if (locked.shape.kind !== 'legacy') {
       throw new UnrecognisedDatabaseError([`the database changed shape while the repair waited for its locks (now: ${locked.shape.kind})`]);
     }
-    const plan = await buildPlan(session, locked, options);
+    const plan = await timed('plan', () => buildPlan(session, locked, options));
     if (plan.blocking.length > 0) return { plan, inspection: locked };
     for (const statement of [...plan.ddl.prepare, ...plan.ddl.columns]) await session.exec(statement);
     await writeData(session, plan);
@@ -710,22 +738,22 @@ export async function repairDatabase(session: SqlSession, options: RepairOptions
       [randomUUID(), locked.target.migration.checksum, locked.target.migration.name, `${REPAIR_MARKER}: constraints added NOT VALID, validation pending`],
     );
     return { plan, inspection: locked };
-  }).catch((error: unknown) => {
+  })).catch((error: unknown) => {
     if (error instanceof UnrecognisedDatabaseError) throw error;
     throw new RepairFailedError(false, describe(error));
   });
-  if (linked.plan.blocking.length > 0) return report('legacy', 'refused', false, linked.plan, later);
-  if (options.interruptAfterLinkStage) return report('legacy', 'applied', false, linked.plan, []);
+  if (linked.plan.blocking.length > 0) return withDurations(report('legacy', 'refused', false, linked.plan, later));
+  if (options.interruptAfterLinkStage) return withDurations(report('legacy', 'applied', false, linked.plan, []));
 
   await inspect(session, migrations)
-    .then((halfway) => finishRepair(session, halfway))
+    .then((halfway) => finishRepair(session, halfway, timed))
     .catch((error: unknown) => {
       throw new RepairFailedError(true, describe(error));
     });
-  const applied = await applyMigrations(session, migrations);
+  const applied = await timed('migrations', () => applyMigrations(session, migrations));
   const done = report('legacy', 'applied', false, linked.plan, applied);
   const after = await countRows(session);
   done.rowCounts = done.rowCounts.map((count) => ({ ...count, after: after[count.table]! }));
   done.verified = true;
-  return done;
+  return withDurations(done);
 }
