@@ -175,7 +175,11 @@ export function rowOutcomes(facts: LinkFacts, plan: LinkPlan): RowOutcomes {
   const imports = new Map(facts.dataImports.map((dataImport) => [dataImport.id, dataImport]));
   const flows = new Map(facts.discoveryFlows.map((flow) => [flow.id, flow]));
   const rawByImport = new Map<string, LinkFacts['rawRecords']>();
-  for (const raw of facts.rawRecords) rawByImport.set(raw.dataImportId, [...(rawByImport.get(raw.dataImportId) ?? []), raw]);
+  for (const raw of facts.rawRecords) {
+    const list = rawByImport.get(raw.dataImportId);
+    if (list) list.push(raw);
+    else rawByImport.set(raw.dataImportId, [raw]);
+  }
 
   const reports = {
     data_imports: emptyReport('data_imports'),

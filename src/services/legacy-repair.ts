@@ -407,7 +407,11 @@ async function buildPlan(session: Pick<SqlSession, 'query'>, inspection: Inspect
 
 function group<Row>(rows: Row[], key: (row: Row) => string, id: (row: Row) => string): Map<string, string[]> {
   const groups = new Map<string, string[]>();
-  for (const row of rows) groups.set(key(row), [...(groups.get(key(row)) ?? []), id(row)]);
+  for (const row of rows) {
+    const list = groups.get(key(row));
+    if (list) list.push(id(row));
+    else groups.set(key(row), [id(row)]);
+  }
   return groups;
 }
 
