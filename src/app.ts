@@ -2,7 +2,7 @@
 // set of plugins and one context), with no side effects until start().
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { ExecutionArgs } from 'graphql';
 import { createYoga, isAsyncIterable, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -17,18 +17,38 @@ import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { dashboardHandler } from './http/dashboard.ts';
 import { VIEWER_HEADERS, viewerFrom } from './http/viewer.ts';
 import { schema } from './schema/index.ts';
+import { DEFAULT_IMPORT_SETTINGS } from './domain/import-settings.ts';
+import { useStreamingMultipart } from './http/multipart-upload.ts';
+import { useRequestBodyLimit } from './http/request-body-limit.ts';
 import { DEMO_VIEWER } from './services/demo-seed.ts';
 import { readiness } from './services/readiness.ts';
+import type { ImportProgress } from './services/store-import.ts';
+import { startEventPruning, type PruningJob } from './services/event-retention.ts';
+import { FlowEventHub, type HubLogger } from './services/flow-event-hub.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
 const EXAMPLE_QUERY = readFileSync(new URL('./graphql/operations/flow-graph.graphql', import.meta.url), 'utf8');
 
-export type AppConfig = Pick<Config, 'port' | 'host' | 'debugSql' | 'shutdownGraceMs'>;
+export type AppConfig = Pick<Config, 'port' | 'host' | 'debugSql' | 'shutdownGraceMs'> &
+  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize'>> & {
+    /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
+    imports?: Partial<Config['imports']>;
+    onImportProgress?: (progress: ImportProgress) => void;
+    /** Where the event listener reports lost and restored connections (console by default). */
+    logger?: HubLogger;
+  };
+
+const consoleLogger: HubLogger = {
+  info: (message) => console.log(`flowgraph: ${message}`),
+  error: (message, error) => console.error(`flowgraph: ${message}`, error instanceof Error ? error.message : (error ?? '')),
+};
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   server: Server;
+  /** This process's fan-out of the flow event log; runs between start() and stop(). */
+  hub: FlowEventHub;
   /** Listens; resolves with the bound port. */
   start(): Promise<number>;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes sockets. */
@@ -81,11 +101,21 @@ export function buildApp(config: AppConfig, database: Database): App {
     [VIEWER_HEADERS.engagementId]: DEMO_VIEWER.engagementId,
     [VIEWER_HEADERS.userId]: DEMO_VIEWER.userId,
   };
+  const imports = { ...DEFAULT_IMPORT_SETTINGS, ...config.imports };
+  const logger = config.logger ?? consoleLogger;
+  const hub = new FlowEventHub(database, { logger });
+  const events = { hub, bufferSize: config.subscriptionBufferSize ?? 1_000 };
+  let pruning: PruningJob | undefined;
+
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // Replaced by useStreamingMultipart: the built-in parser buffers whole uploads in memory.
+    multipart: false,
+    // Replaced by useRequestBodyLimit, which leaves multipart uploads to their own per-part limits.
+    maxRequestBodySize: false,
     // GraphiQL's assets are served by flowgraph itself, not fetched from a CDN: it works offline and
     // behind firewalls that only let the API through.
     renderGraphiQL,
@@ -99,9 +129,19 @@ export function buildApp(config: AppConfig, database: Database): App {
       const viewer = initial.connectionParams
         ? viewerFrom((name) => initial.connectionParams?.[name])
         : viewerFrom((name) => initial.request?.headers.get(name));
-      return { viewer, prisma: database.prisma, statements: { statements: 0 } };
+      return {
+        viewer,
+        prisma: database.prisma,
+        statements: { statements: 0 },
+        imports,
+        events,
+        ...(config.onImportProgress ? { onImportProgress: config.onImportProgress } : {}),
+      };
     },
     plugins: [
+      useStreamingMultipart(),
+      // Inline rows count against the upload limit; the rest of a JSON request is small.
+      useRequestBodyLimit(imports.maxFileBytes + 1024 * 1024),
       useStatementCounting(config.debugSql),
       usePageSizeLimit(),
       useReadinessCheck({
@@ -119,8 +159,17 @@ export function buildApp(config: AppConfig, database: Database): App {
   });
 
   const dashboard = dashboardHandler(() => ({ headers: demoHeaders, label: `demo tenant · ${DEMO_VIEWER.userId}` }));
+  // Sockets carrying an SSE subscription, to cut on shutdown: they never become idle by themselves, and a
+  // cut stream (unlike a completed one) tells the client to reconnect and resume with its cursor.
+  const eventStreamSockets = new Set<Socket>();
   const server = createServer((request, response) => {
-    if (!dashboard(request, response)) void yoga(request, response);
+    if (dashboard(request, response)) return;
+    if (request.headers.accept?.includes('text/event-stream')) {
+      const socket = request.socket;
+      eventStreamSockets.add(socket);
+      response.once('close', () => eventStreamSockets.delete(socket));
+    }
+    void yoga(request, response);
   });
   const webSockets = new WebSocketServer({ server, path: GRAPHQL_PATH });
 
@@ -167,7 +216,14 @@ export function buildApp(config: AppConfig, database: Database): App {
   return {
     yoga,
     server,
-    start() {
+    hub,
+    async start() {
+      await hub.start();
+      pruning = startEventPruning(database.prisma, {
+        retentionMs: config.eventRetentionMs ?? 7 * 24 * 3_600_000,
+        intervalMs: config.eventPruneIntervalMs ?? 3_600_000,
+        logger,
+      });
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -180,10 +236,14 @@ export function buildApp(config: AppConfig, database: Database): App {
       stopping ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        for (const socket of eventStreamSockets) socket.destroy();
+        // Closes every WebSocket with 1001 (going away): graphql-ws clients reconnect and resume.
         await wsServer.dispose();
         const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
         await closed;
         clearTimeout(grace);
+        await pruning?.stop();
+        await hub.stop();
         await yoga.dispose();
       })();
       return stopping;

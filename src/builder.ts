@@ -5,6 +5,7 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, JSONResolver, SafeIntResolver, UUIDResolver } from 'graphql-scalars';
 import type { GraphQLContext } from './context.ts';
+import type { UploadedFile } from './services/store-import.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './domain/page-size.ts';
 import { isUuid } from './domain/uuid.ts';
 import type PrismaTypes from './generated/pothos-prisma-types.ts';
@@ -15,6 +16,7 @@ export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
   DefaultFieldNullability: false;
   Scalars: {
+    File: { Input: UploadedFile; Output: never };
     UUID: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
@@ -78,6 +80,13 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.queryType({ description: 'Reads of the flow graph, always scoped to the caller\'s tenant.' });
+builder.mutationType({
+  description:
+    'Changes to the flow graph, each in one transaction and scoped to the caller\'s tenant. Failures a client can act on are typed results (the `Error` interface); nothing is changed when one is returned.',
+});
+builder.subscriptionType({
+  description: 'Live changes of the flow graph, over graphql-ws or server-sent events, scoped to the caller\'s tenant.',
+});
 
 builder.addScalarType('UUID', UUIDResolver, {});
 builder.addScalarType('DateTime', DateTimeResolver, {});

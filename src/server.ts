@@ -15,7 +15,14 @@ async function main(): Promise<void> {
   console.log(applied.length > 0 ? `flowgraph: applied migrations ${applied.join(', ')}` : 'flowgraph: migrations up to date');
   if (config.seed && (await seedDemoTenant(database.prisma))) console.log('flowgraph: seeded the demo tenant');
 
-  const app = buildApp(config, database);
+  const app = buildApp(
+    {
+      ...config,
+      onImportProgress: ({ dataImportId, rowsStored }) =>
+        console.log(`flowgraph: import ${dataImportId}: ${rowsStored} rows stored, not committed yet`),
+    },
+    database,
+  );
   const port = await app.start();
   const base = `http://localhost:${port}`;
   console.log(`flowgraph: GraphiQL at ${base}${GRAPHQL_PATH}`);
