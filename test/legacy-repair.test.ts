@@ -267,6 +267,18 @@ describe('a legacy database with every case of evidence', () => {
     expect(adopted.every((flow) => (flow.phase_transitions[0] as { by: string }).by === 'flowgraph-repair')).toBe(true);
     const ambiguous = byImport('two masters claim it');
     expect((ambiguous.flow_configuration.candidate_flow_ids as string[]).length).toBe(2);
+
+    // Their creation is in the event log (DESIGN.md invariant 4), numbered from the start of the log.
+    const events = await db.session.query<{ sequence: string; master_flow_id: string; kind: string; actor: string; payload: { after: string } }>(
+      'SELECT sequence::text, master_flow_id::text, kind, actor, payload FROM flow_events ORDER BY sequence',
+    );
+    expect(events.map((event) => Number(event.sequence))).toEqual(adopted.map((_flow, index) => index + 1));
+    expect(events.map((event) => event.master_flow_id).sort()).toEqual(adopted.map((flow) => flow.flow_id).sort());
+    expect(events.every((event) => event.kind === 'master_flow_created' && event.actor === 'flowgraph-repair')).toBe(true);
+    const statusOf = new Map(adopted.map((flow) => [flow.flow_id, flow.flow_status]));
+    expect(events.every((event) => event.payload.after === statusOf.get(event.master_flow_id))).toBe(true);
+    const [counter] = await db.session.query<{ last_sequence: string }>('SELECT last_sequence::text FROM flow_event_sequence');
+    expect(Number(counter?.last_sequence)).toBe(adopted.length);
   });
 
   it('maps legacy status values by the documented rules and derives invalid phases', async () => {

@@ -38,6 +38,7 @@ import {
 } from '../domain/legacy-values.ts';
 import {
   adoptedMasterFlow,
+  REPAIR_ACTOR,
   rowOutcomes,
   type AdoptedMasterFlow,
   type RowOutcomes,
@@ -488,7 +489,7 @@ function dataChangesComment(plan: Plan): string {
   return [
     '-- data changes (described above), in this order:',
     `--   map ${plan.statusMappings.reduce((sum, mapping) => sum + mapping.rows, 0)} status values; derive the phase of ${plan.phaseFixes.length} discovery flows`,
-    `--   INSERT ${plan.adopted.length} adopted master flows`,
+    `--   INSERT ${plan.adopted.length} adopted master flows (and, once flow_events exists below, one master_flow_created event each)`,
     `--   UPDATE ${changes.imports.length} data_imports (master_flow_id := flow_id, tenant filled)`,
     `--   UPDATE ${plan.outcomes.rawRecordsToUpdate} raw_import_records (master flow and tenant of their data import)`,
     `--   UPDATE ${changes.flows.length} discovery_flows (master_flow_id; data_import_id cleared for ${changes.cleared})`,
@@ -601,6 +602,37 @@ async function writeData(session: SqlSession, plan: Plan): Promise<void> {
       WHERE t.id = m.id`,
     [JSON.stringify(changes.flows)],
     changes.flows.length,
+  );
+}
+
+/**
+ * DESIGN.md invariant 4: creating a master flow appends `master_flow_created` to the event log in the same
+ * transaction. The log is created empty by the link stage itself (the first migration's flow_events and
+ * counter row), so the adopted master flows' events are its first entries, numbered from the counter.
+ */
+async function appendAdoptionEvents(session: SqlSession, plan: Plan): Promise<void> {
+  if (plan.adopted.length === 0) return;
+  const events = plan.adopted.map((flow) => ({
+    client_account_id: flow.clientAccountId,
+    engagement_id: flow.engagementId,
+    master_flow_id: flow.flowId,
+    flow_type: flow.flowType,
+    payload: { after: flow.flowStatus, recovered: true, reason: flow.flowConfiguration.recovery_reason },
+  }));
+  const [counter] = await session.query<{ last_sequence: unknown }>(
+    'UPDATE flow_event_sequence SET last_sequence = last_sequence + $1 WHERE id = 1 RETURNING last_sequence',
+    [events.length],
+  );
+  const first = toNumber(counter?.last_sequence) - events.length + 1;
+  await changeRows(
+    session,
+    'appending master_flow_created events',
+    `INSERT INTO flow_events (sequence, client_account_id, engagement_id, master_flow_id, flow_type, kind, actor, payload)
+     SELECT $2 + e.n - 1, (e.value ->> 'client_account_id')::uuid, (e.value ->> 'engagement_id')::uuid,
+            (e.value ->> 'master_flow_id')::uuid, e.value ->> 'flow_type', 'master_flow_created', $3, e.value -> 'payload'
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, n)`,
+    [JSON.stringify(events), first, REPAIR_ACTOR],
+    events.length,
   );
 }
 
@@ -735,6 +767,7 @@ export async function repairDatabase(session: SqlSession, options: RepairOptions
     for (const statement of [...plan.ddl.prepare, ...plan.ddl.columns]) await session.exec(statement);
     await writeData(session, plan);
     for (const statement of [...plan.ddl.create, ...plan.ddl.notNullChecks]) await session.exec(statement);
+    await appendAdoptionEvents(session, plan);
     await verifyLinkStage(session, plan);
     await session.exec(CREATE_HISTORY_TABLE);
     await session.query(
