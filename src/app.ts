@@ -11,7 +11,6 @@ import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
 import type { GraphQLContext } from './context.ts';
 import type { Database } from './db/database.ts';
-import { migrationStatus } from './db/migrator.ts';
 import { countStatements } from './db/statement-counter.ts';
 import { MAX_PAGE_SIZE } from './domain/page-size.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
@@ -23,6 +22,7 @@ import { DEFAULT_IMPORT_SETTINGS } from './domain/import-settings.ts';
 import { useStreamingMultipart } from './http/multipart-upload.ts';
 import { useRequestBodyLimit } from './http/request-body-limit.ts';
 import { DEMO_VIEWER } from './services/demo-seed.ts';
+import { readiness } from './services/readiness.ts';
 import type { ImportProgress } from './services/store-import.ts';
 import { startEventPruning, type PruningJob } from './services/event-retention.ts';
 import { FlowEventHub, type HubLogger } from './services/flow-event-hub.ts';
@@ -151,13 +151,13 @@ export function buildApp(config: AppConfig, database: Database): App {
       usePageSizeLimit(),
       useReadinessCheck({
         endpoint: '/ready',
-        check: async () => {
-          try {
-            const status = await migrationStatus(database.sql);
-            return status.pending.length === 0;
-          } catch {
-            return false;
-          }
+        // 200 when the database is reachable and migrated, 503 otherwise; the body adds the integrity summary.
+        check: async ({ fetchAPI }) => {
+          const body = await readiness(database.sql);
+          return new fetchAPI.Response(JSON.stringify(body), {
+            status: body.ready ? 200 : 503,
+            headers: { 'content-type': 'application/json' },
+          });
         },
       }),
     ],

@@ -11,6 +11,7 @@ import './master-flow.ts';
 import './data-import.ts';
 import './raw-import-record.ts';
 import './discovery-flow.ts';
+import './integrity-report.ts';
 import './error.ts';
 import './file.ts';
 import './store-import-input.ts';
