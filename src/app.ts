@@ -4,29 +4,51 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionArgs } from 'graphql';
-import { createYoga, isAsyncIterable, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { AUTHORIZATION, createAuthenticator, type Principal } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { GraphQLContext } from './context.ts';
 import type { Database } from './db/database.ts';
-import { migrationStatus } from './db/migrator.ts';
 import { countStatements } from './db/statement-counter.ts';
-import { MAX_PAGE_SIZE } from './domain/page-size.ts';
+import { useCredentialExpiry } from './graphql/credential-expiry.ts';
+import { createErrorMasker } from './graphql/error-masking.ts';
+import { useIntrospection } from './graphql/introspection.ts';
+import { useOperationLimits } from './graphql/operation-limits.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
-import { VIEWER_HEADERS, viewerFrom } from './http/viewer.ts';
-import { schema } from './schema/index.ts';
-import { DEMO_VIEWER } from './services/demo-seed.ts';
+import { useRequestDeadline } from './graphql/request-deadline.ts';
+import { withBodyLimit } from './http/body-limit.ts';
+import { attachGraphQLWs } from './http/graphql-ws-server.ts';
+import { useDatabaseReadiness } from './http/readiness.ts';
+import { VIEWER_HEADERS } from './http/viewer.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics, useMetricsEndpoint, type Metrics } from './observability/metrics.ts';
+import { requestIdOf, useRequestLogging } from './observability/request-logging.ts';
+import { schema as flowgraphSchema } from './schema/index.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
 const EXAMPLE_QUERY = readFileSync(new URL('./graphql/operations/flow-graph.graphql', import.meta.url), 'utf8');
 
-export type AppConfig = Pick<Config, 'port' | 'host' | 'debugSql' | 'shutdownGraceMs'>;
+export type AppConfig = Pick<
+  Config,
+  'port' | 'host' | 'debugSql' | 'shutdownGraceMs' | 'auth' | 'limits' | 'introspection' | 'graphiql' | 'metrics' | 'logLevel'
+>;
+
+export interface AppOptions {
+  /** Where structured logs go (default: stdout at config.logLevel). */
+  logger?: Logger;
+  /** A token GraphiQL sends by default (development mode prints and prefills one). */
+  graphiqlToken?: string;
+  /** Another schema to serve (tests of transport behaviour that the flow graph schema cannot show). */
+  schema?: typeof flowgraphSchema;
+}
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   server: Server;
+  metrics: Metrics;
+  logger: Logger;
   /** Listens; resolves with the bound port. */
   start(): Promise<number>;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes sockets. */
@@ -35,7 +57,9 @@ export interface App {
 
 interface InitialContext {
   request?: Request;
-  connectionParams?: Record<string, unknown>;
+  /** Set by graphql-ws, which authenticates once per socket at connection_init. */
+  principal?: Principal;
+  requestId?: string;
 }
 
 /** Counts SQL statements per operation and, when asked, reports them in the response's extensions. */
@@ -59,8 +83,8 @@ function useStatementCounting(reportInExtensions: boolean): Plugin<GraphQLContex
   };
 }
 
-function usePageSizeLimit(): Plugin<GraphQLContext> {
-  const check = (args: ExecutionArgs) => pageSizeErrors(args.schema, args.document, args.variableValues, MAX_PAGE_SIZE);
+function usePageSizeLimit(maxPageSize: number): Plugin<GraphQLContext> {
+  const check = (args: ExecutionArgs) => pageSizeErrors(args.schema, args.document, args.variableValues, maxPageSize);
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const errors = check(args);
@@ -73,95 +97,78 @@ function usePageSizeLimit(): Plugin<GraphQLContext> {
   };
 }
 
-export function buildApp(config: AppConfig, database: Database): App {
+export function buildApp(config: AppConfig, database: Database, options: AppOptions = {}): App {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const authenticator = createAuthenticator(config.auth);
+  const { limits } = config;
+
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
-    schema,
+    schema: options.schema ?? flowgraphSchema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
-    graphiql: {
-      title: 'flowgraph',
-      defaultQuery: EXAMPLE_QUERY,
-      headers: JSON.stringify(
-        {
-          [VIEWER_HEADERS.clientAccountId]: DEMO_VIEWER.clientAccountId,
-          [VIEWER_HEADERS.engagementId]: DEMO_VIEWER.engagementId,
-          [VIEWER_HEADERS.userId]: DEMO_VIEWER.userId,
-        },
-        null,
-        2,
-      ),
-      subscriptionsProtocol: 'WS',
+    graphiql: config.graphiql
+      ? {
+          title: 'flowgraph',
+          defaultQuery: EXAMPLE_QUERY,
+          headers: options.graphiqlToken
+            ? JSON.stringify({ [AUTHORIZATION]: `Bearer ${options.graphiqlToken}` }, null, 2)
+            : undefined,
+          subscriptionsProtocol: 'WS',
+        }
+      : false,
+    batching: limits.maxBatch > 0 ? { limit: limits.maxBatch } : false,
+    maskedErrors: { maskError: createErrorMasker(logger), isDev: false },
+    logging: {
+      // Yoga's own messages go through pino too, at the configured level.
+      debug: (...args) => logger.debug({ yoga: args.map(String).join(' ') }),
+      info: (...args) => logger.info({ yoga: args.map(String).join(' ') }),
+      warn: (...args) => logger.warn({ yoga: args.map(String).join(' ') }),
+      error: (...args) => logger.error({ yoga: args.map(String).join(' ') }),
     },
-    context: (initial: InitialContext) => {
-      const viewer = initial.connectionParams
-        ? viewerFrom((name) => initial.connectionParams?.[name])
-        : viewerFrom((name) => initial.request?.headers.get(name));
-      return { viewer, prisma: database.prisma, statements: { statements: 0 } };
+    context: async (initial: InitialContext): Promise<GraphQLContext> => {
+      const principal = initial.principal ?? (await authenticator.authenticate((name) => initial.request?.headers.get(name)));
+      const requestId = initial.requestId ?? requestIdOf(initial.request);
+      return {
+        viewer: principal.viewer,
+        prisma: database.prisma,
+        statements: { statements: 0 },
+        requestId,
+        credentialsExpireAt: principal.expiresAt,
+        log: logger.child({ requestId }),
+        metrics,
+      };
     },
     plugins: [
+      useRequestLogging(logger, metrics),
+      // A browser sends these headers only after a CORS preflight, so a request carrying one cannot
+      // be a cross-site forgery; multipart and GET requests without any of them are refused.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', AUTHORIZATION, ...Object.values(VIEWER_HEADERS)] }),
+      ...(config.metrics ? [useMetricsEndpoint(metrics)] : []),
+      useDatabaseReadiness(database, limits.readyTimeoutMs),
+      useIntrospection(config.introspection),
+      ...useOperationLimits(limits, { blockFieldSuggestions: !config.introspection }),
       useStatementCounting(config.debugSql),
-      usePageSizeLimit(),
-      useReadinessCheck({
-        endpoint: '/ready',
-        check: async () => {
-          try {
-            const status = await migrationStatus(database.sql);
-            return status.pending.length === 0;
-          } catch {
-            return false;
-          }
-        },
-      }),
+      usePageSizeLimit(limits.maxPageSize),
+      useRequestDeadline(limits.requestTimeoutMs),
+      useCredentialExpiry(),
     ],
   });
 
-  const server = createServer(yoga);
-  const webSockets = new WebSocketServer({ server, path: GRAPHQL_PATH });
-
-  // graphql-ws runs every operation through Yoga's envelop, so plugins, context and masking are the
-  // same as over HTTP (Yoga's graphql-ws recipe).
-  const wsServer = useServer<Record<string, unknown>>(
-    {
-      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
-      onConnect: (ctx) => {
-        try {
-          viewerFrom((name) => ctx.connectionParams?.[name]);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      onSubscribe: async (ctx, _id, params) => {
-        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-          connectionParams: ctx.connectionParams ?? {},
-        });
-        const args = {
-          schema: envelopedSchema,
-          operationName: params.operationName,
-          document: parse(params.query),
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length > 0) return errors;
-        return args;
-      },
-    },
-    webSockets,
-  );
+  const server = createServer(withBodyLimit(yoga, limits));
+  // Slow senders cannot hold a connection open forever.
+  server.requestTimeout = limits.httpReceiveTimeoutMs;
+  server.headersTimeout = Math.min(limits.httpReceiveTimeoutMs, 60_000);
+  const wsServer = attachGraphQLWs(server, { path: GRAPHQL_PATH, yoga, authenticator, limits, logger });
 
   let stopping: Promise<void> | undefined;
 
   return {
     yoga,
     server,
+    metrics,
+    logger,
     start() {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -1,9 +1,12 @@
 // Entry point of `npm start`: configuration, database, migrations, demo data, then the server.
+import { randomBytes } from 'node:crypto';
 import { buildApp, GRAPHQL_PATH } from './app.ts';
+import { AUTHORIZATION } from './auth/authenticate.ts';
+import { DEV_TOKEN_TTL_SECONDS, mintDevToken } from './auth/dev-token.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { MigrationFailedError, MigrationHistoryError } from './db/migrator.ts';
 import { openMigratedDatabase } from './db/prepare.ts';
-import { VIEWER_HEADERS } from './http/viewer.ts';
+import { createLogger } from './observability/logger.ts';
 import { DEMO_VIEWER, seedDemoTenant } from './services/demo-seed.ts';
 
 async function main(): Promise<void> {
@@ -14,14 +17,26 @@ async function main(): Promise<void> {
   console.log(applied.length > 0 ? `flowgraph: applied migrations ${applied.join(', ')}` : 'flowgraph: migrations up to date');
   if (config.seed && (await seedDemoTenant(database.prisma))) console.log('flowgraph: seeded the demo tenant');
 
-  const app = buildApp(config, database);
+  // Development mode signs its own tokens: with no secret configured, a random one per start, so a
+  // printed token never outlives the process that printed it.
+  let devToken: string | undefined;
+  if (config.auth.mode === 'dev' && !config.auth.jwksUrl) {
+    config.auth.jwtSecret ??= randomBytes(32).toString('base64url');
+    devToken = await mintDevToken(config.auth, DEMO_VIEWER);
+  }
+
+  const app = buildApp(config, database, { logger: createLogger(config.logLevel), graphiqlToken: devToken });
   const port = await app.start();
   const base = `http://localhost:${port}`;
-  console.log(`flowgraph: GraphiQL at ${base}${GRAPHQL_PATH}`);
-  console.log(`flowgraph: demo tenant headers (GraphiQL has them prefilled):`);
-  console.log(`  ${VIEWER_HEADERS.clientAccountId}: ${DEMO_VIEWER.clientAccountId}`);
-  console.log(`  ${VIEWER_HEADERS.engagementId}: ${DEMO_VIEWER.engagementId}`);
-  console.log(`  ${VIEWER_HEADERS.userId}: ${DEMO_VIEWER.userId}`);
+  console.log(`flowgraph: listening at ${base}${GRAPHQL_PATH} (authentication: ${config.auth.mode === 'dev' ? 'development mode' : 'bearer JWT'})`);
+  if (config.graphiql) console.log(`flowgraph: GraphiQL at ${base}${GRAPHQL_PATH}`);
+  if (devToken) {
+    console.log(
+      `flowgraph: development mode (FLOWGRAPH_AUTH=dev). Token for the demo tenant, role ${DEMO_VIEWER.roles.join(', ')}, ` +
+        `valid ${DEV_TOKEN_TTL_SECONDS / 3_600} h${config.graphiql ? ' (GraphiQL sends it)' : ''}:`,
+    );
+    console.log(`  ${AUTHORIZATION}: Bearer ${devToken}`);
+  }
   console.log(`flowgraph: ready (${base}/ready)`);
 
   let shuttingDown = false;
@@ -32,6 +47,7 @@ async function main(): Promise<void> {
     try {
       await app.stop();
       await database.close();
+      app.logger.flush();
       console.log('flowgraph: stopped');
       process.exit(0);
     } catch (error) {

@@ -1,5 +1,6 @@
 // Every type registers itself with the builder on import; this module only gathers them.
 import { builder } from '../builder.ts';
+import { registerNodeTypes } from './global-id.ts';
 import './flow-type.ts';
 import './master-flow-status.ts';
 import './discovery-phase.ts';
@@ -13,6 +14,7 @@ import './raw-import-record.ts';
 import './discovery-flow.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });
+registerNodeTypes(schema);
 
 // The Prisma plugin adds `totalCount` to connections without a description, and offers no option for
 // one; schema.graphql is the API reference, so it gets one here.

@@ -5,8 +5,9 @@ import type { Viewer } from '../../src/context.ts';
 import { DISCOVERY_PHASES, PHASE_COMPLETED_FIELD, nextPhase, progressPercentage, type PhaseFlags } from '../../src/domain/discovery-phases.ts';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
 
+/** A fresh tenant and a user of it (an admin, so every operation is allowed; tests narrow roles). */
 export function newTenant(userId = 'tester'): Viewer {
-  return { clientAccountId: randomUUID(), engagementId: randomUUID(), userId };
+  return { clientAccountId: randomUUID(), engagementId: randomUUID(), userId, roles: ['admin'] };
 }
 
 export interface FlowGraphSpec {
