@@ -1,6 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // graphql ships both ESM (.mjs) and CommonJS builds; Yoga loads one and Vite would hand the tests the
+    // other, and graphql refuses objects from "another realm". Everything gets the CommonJS build, as in
+    // production under Node.
+    alias: { graphql: 'graphql/index.js' },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

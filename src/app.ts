@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { ExecutionArgs } from 'graphql';
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { AUTHORIZATION, createAuthenticator, type Principal } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { GraphQLContext } from './context.ts';
@@ -18,6 +19,7 @@ import { useOperationLimits } from './graphql/operation-limits.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { useRequestDeadline } from './graphql/request-deadline.ts';
 import { withBodyLimit } from './http/body-limit.ts';
+import { dashboardHandler } from './http/dashboard.ts';
 import { attachGraphQLWs } from './http/graphql-ws-server.ts';
 import { useDatabaseReadiness } from './http/readiness.ts';
 import { VIEWER_HEADERS } from './http/viewer.ts';
@@ -25,6 +27,7 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, useMetricsEndpoint, type Metrics } from './observability/metrics.ts';
 import { requestIdOf, useRequestLogging } from './observability/request-logging.ts';
 import { schema as flowgraphSchema } from './schema/index.ts';
+import { DEMO_VIEWER } from './services/demo-seed.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -38,8 +41,8 @@ export type AppConfig = Pick<
 export interface AppOptions {
   /** Where structured logs go (default: stdout at config.logLevel). */
   logger?: Logger;
-  /** A token GraphiQL sends by default (development mode prints and prefills one). */
-  graphiqlToken?: string;
+  /** Development mode's token for the demo tenant: GraphiQL and the dashboard send it by default. */
+  devToken?: string;
   /** Another schema to serve (tests of transport behaviour that the flow graph schema cannot show). */
   schema?: typeof flowgraphSchema;
 }
@@ -102,19 +105,21 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   const metrics = createMetrics();
   const authenticator = createAuthenticator(config.auth);
   const { limits } = config;
+  const devHeaders = options.devToken ? { [AUTHORIZATION]: `Bearer ${options.devToken}` } : null;
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: options.schema ?? flowgraphSchema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // GraphiQL's assets are served by flowgraph itself, not fetched from a CDN: it works offline and
+    // behind firewalls that only let the API through.
+    renderGraphiQL,
     graphiql: config.graphiql
       ? {
           title: 'flowgraph',
           defaultQuery: EXAMPLE_QUERY,
-          headers: options.graphiqlToken
-            ? JSON.stringify({ [AUTHORIZATION]: `Bearer ${options.graphiqlToken}` }, null, 2)
-            : undefined,
+          headers: devHeaders ? JSON.stringify(devHeaders, null, 2) : undefined,
           subscriptionsProtocol: 'WS',
         }
       : false,
@@ -156,7 +161,14 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     ],
   });
 
-  const server = createServer(withBodyLimit(yoga, limits));
+  const dashboard = dashboardHandler(() =>
+    devHeaders ? { headers: devHeaders, label: `demo tenant · ${DEMO_VIEWER.userId} (development mode)` } : null,
+  );
+  const server = createServer(
+    withBodyLimit((request, response) => {
+      if (!dashboard(request, response)) void yoga(request, response);
+    }, limits),
+  );
   // Slow senders cannot hold a connection open forever.
   server.requestTimeout = limits.httpReceiveTimeoutMs;
   server.headersTimeout = Math.min(limits.httpReceiveTimeoutMs, 60_000);

@@ -20,6 +20,7 @@ import { decodeGlobalId } from './schema/global-id.ts';
 import { DateTimeResolver, JSONResolver, SafeIntResolver, UUIDResolver } from 'graphql-scalars';
 import type { GraphQLContext } from './context.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE_CEILING } from './domain/page-size.ts';
+import { isUuid } from './domain/uuid.ts';
 import type PrismaTypes from './generated/pothos-prisma-types.ts';
 import { getDatamodel } from './generated/pothos-prisma-types.ts';
 
@@ -80,10 +81,21 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: {
       description: "Fetches any object by its global id. Null when it does not exist or belongs to another tenant.",
       args: { id: { description: 'A global id, as returned in an `id` field.' } },
+      // Every node's id is a uuid; anything else matches nothing (PostgreSQL would reject it with an error).
+      resolve: (_root, { id }, _ctx, _info, resolveNode) => (isUuid(id.id) ? resolveNode(id) : null),
     },
     nodesQueryOptions: {
       description: "Fetches objects by their global ids, in order; null for each that does not exist or belongs to another tenant.",
       args: { ids: { description: 'Global ids, as returned in `id` fields.' } },
+      resolve: async (_root, args, _ctx, _info, resolveNodes) => {
+        const requested = args.ids;
+        const wellFormed = requested.filter((id) => isUuid(id.id));
+        // The plugin's resolveNodes ignores its argument and loads `args.ids`, so the filtered list is
+        // handed over through args.
+        args.ids = wellFormed;
+        const found = wellFormed.length > 0 ? await resolveNodes(wellFormed) : [];
+        return requested.map((id) => (isUuid(id.id) ? found[wellFormed.indexOf(id)] : null));
+      },
     },
   },
   errors: {

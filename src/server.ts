@@ -6,6 +6,7 @@ import { DEV_TOKEN_TTL_SECONDS, mintDevToken } from './auth/dev-token.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { MigrationFailedError, MigrationHistoryError } from './db/migrator.ts';
 import { openMigratedDatabase } from './db/prepare.ts';
+import { DASHBOARD_PATH } from './http/dashboard.ts';
 import { createLogger } from './observability/logger.ts';
 import { DEMO_VIEWER, seedDemoTenant } from './services/demo-seed.ts';
 
@@ -25,15 +26,16 @@ async function main(): Promise<void> {
     devToken = await mintDevToken(config.auth, DEMO_VIEWER);
   }
 
-  const app = buildApp(config, database, { logger: createLogger(config.logLevel), graphiqlToken: devToken });
+  const app = buildApp(config, database, { logger: createLogger(config.logLevel), devToken });
   const port = await app.start();
   const base = `http://localhost:${port}`;
   console.log(`flowgraph: listening at ${base}${GRAPHQL_PATH} (authentication: ${config.auth.mode === 'dev' ? 'development mode' : 'bearer JWT'})`);
   if (config.graphiql) console.log(`flowgraph: GraphiQL at ${base}${GRAPHQL_PATH}`);
+  console.log(`flowgraph: dashboard at ${base}${DASHBOARD_PATH}/`);
   if (devToken) {
     console.log(
       `flowgraph: development mode (FLOWGRAPH_AUTH=dev). Token for the demo tenant, role ${DEMO_VIEWER.roles.join(', ')}, ` +
-        `valid ${DEV_TOKEN_TTL_SECONDS / 3_600} h${config.graphiql ? ' (GraphiQL sends it)' : ''}:`,
+        `valid ${DEV_TOKEN_TTL_SECONDS / 3_600} h (${config.graphiql ? 'GraphiQL and ' : ''}the dashboard send it):`,
     );
     console.log(`  ${AUTHORIZATION}: Bearer ${devToken}`);
   }

@@ -6,7 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_VIEWER } from '../src/services/demo-seed.ts';
+import { viewerHeaders } from './support/graphql.ts';
+import { dropDatabase, recreateDatabase, workerDatabaseUrl } from './support/postgres-databases.ts';
 import { runScript, startServer, type ServerProcess } from './support/server-process.ts';
+import { onPostgres } from './support/test-database.ts';
 
 const exampleQuery = await readFile(new URL('../src/graphql/operations/flow-graph.graphql', import.meta.url), 'utf8');
 
@@ -106,6 +109,8 @@ describe('npm start on the embedded database', () => {
     expect(response.status).toBe(200);
     expect(html).toContain('query FlowGraph');
     expect(html).toContain(token);
+    // Served by flowgraph itself: no CDN, so GraphiQL works offline and behind strict firewalls.
+    expect(html).not.toMatch(/https?:\/\/(unpkg\.com|cdn\.jsdelivr\.net|esm\.sh)/);
   });
 
   it('stops on SIGTERM with exit code 0, and starts again on the same data without seeding twice', async () => {
@@ -137,5 +142,30 @@ describe('npm start in production', () => {
     expect(code).toBe(1);
     expect(output).toContain('FLOWGRAPH_JWT_SECRET');
     expect(output).toContain('FLOWGRAPH_JWKS_URL');
+  });
+});
+
+describe.runIf(onPostgres)('npm start with DATABASE_URL', () => {
+  it('migrates and seeds an empty PostgreSQL database, then serves the example query', async () => {
+    const url = workerDatabaseUrl(process.env.TEST_DATABASE_URL!, `start_${process.env.VITEST_POOL_ID ?? '1'}`);
+    await recreateDatabase(url);
+    const server = await startServer({ DATABASE_URL: url, FLOWGRAPH_SEED: '1' });
+    try {
+      expect(server.output()).toContain('opening PostgreSQL (DATABASE_URL)');
+      expect(server.output()).toMatch(/applied migrations \d+_init/);
+      expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+      const response = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...viewerHeaders(DEMO_VIEWER) },
+        body: JSON.stringify({ query: exampleQuery }),
+      });
+      const body = (await response.json()) as { errors?: unknown; data: { masterFlows: { totalCount: number } } };
+      expect(body.errors).toBeUndefined();
+      expect(body.data.masterFlows.totalCount).toBe(3);
+      expect(await server.stop('SIGTERM')).toBe(0);
+    } finally {
+      await server.stop('SIGKILL');
+      await dropDatabase(url);
+    }
   });
 });

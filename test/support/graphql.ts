@@ -45,7 +45,7 @@ export async function execute<TData, TVariables>(
   app: App,
   viewer: TestViewer | null,
   document: TypedDocumentNode<TData, TVariables> | string,
-  ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables] | []
+  variables?: TVariables,
 ): Promise<GraphQLResponse<TData> & { status: number }> {
   const response = await app.yoga.fetch(`http://flowgraph.test${GRAPHQL_PATH}`, {
     method: 'POST',
@@ -60,9 +60,9 @@ export async function executeOk<TData, TVariables>(
   app: App,
   viewer: TestViewer,
   document: TypedDocumentNode<TData, TVariables> | string,
-  ...variables: TVariables extends Record<string, never> ? [] : [TVariables] | []
+  variables?: TVariables,
 ): Promise<TData> {
-  const result = await execute(app, viewer, document, ...variables);
+  const result = await execute(app, viewer, document, variables);
   if (result.errors?.length || !result.data) {
     throw new Error(`GraphQL errors: ${JSON.stringify(result.errors ?? 'no data')}`);
   }

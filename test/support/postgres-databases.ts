@@ -15,26 +15,22 @@ function adminUrl(baseUrl: string): string {
   return url.toString();
 }
 
-/** Drops (if present) and creates the database named by `url`. */
-export async function recreateDatabase(url: string): Promise<void> {
+async function onServer(url: string, statements: (name: string) => string[]): Promise<void> {
   const name = new URL(url).pathname.slice(1);
   const admin = new pg.Client({ connectionString: adminUrl(url) });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
+    for (const statement of statements(name)) await admin.query(statement);
   } finally {
     await admin.end();
   }
 }
 
-export async function dropDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
-  const admin = new pg.Client({ connectionString: adminUrl(url) });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+/** Drops (if present) and creates the database named by `url`. */
+export function recreateDatabase(url: string): Promise<void> {
+  return onServer(url, (name) => [`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`, `CREATE DATABASE "${name}"`]);
+}
+
+export function dropDatabase(url: string): Promise<void> {
+  return onServer(url, (name) => [`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`]);
 }

@@ -1,0 +1,134 @@
+// flowgraph's public GraphQL API, as the dashboard uses it: queries and mutations over HTTP, live events
+// over graphql-ws, with the same credentials. Nothing here is private to the dashboard.
+import { createClient, type Client } from 'graphql-ws';
+import type { TypedDocumentString } from './generated/graphql';
+
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+
+export interface Credentials {
+  /** Request headers that identify the user: a bearer token, or the development headers. */
+  headers: Record<string, string>;
+  /** What the header bar shows about who is signed in. */
+  label: string;
+}
+
+export class GraphQLRequestError extends Error {
+  constructor(
+    message: string,
+    readonly codes: string[],
+  ) {
+    super(message);
+  }
+}
+
+const ENDPOINT = '/graphql';
+
+export class Api {
+  private socket: Client | undefined;
+  private readonly stateListeners = new Set<(state: ConnectionState) => void>();
+
+  constructor(private readonly credentials: Credentials) {}
+
+  async request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables?: TVariables): Promise<TResult> {
+    const response = await fetch(ENDPOINT, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...this.credentials.headers },
+      body: JSON.stringify({ query: document.toString(), variables }),
+    });
+    const body = (await response.json()) as { data?: TResult; errors?: { message: string; extensions?: { code?: string } }[] };
+    if (body.errors?.length || !body.data) {
+      const errors = body.errors ?? [{ message: `HTTP ${response.status}` }];
+      throw new GraphQLRequestError(errors.map((error) => error.message).join('; '), errors.map((error) => error.extensions?.code ?? ''));
+    }
+    return body.data;
+  }
+
+  /** Sends a multipart request (GraphQL multipart request spec) with one file, reporting upload progress. */
+  upload<TResult>(query: string, variables: Record<string, unknown>, filePath: string, file: File, onProgress: (share: number) => void): Promise<TResult> {
+    const form = new FormData();
+    form.append('operations', JSON.stringify({ query, variables }));
+    form.append('map', JSON.stringify({ 0: [filePath] }));
+    form.append('0', file, file.name);
+    // fetch() cannot report upload progress; XMLHttpRequest can.
+    return new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      request.open('POST', ENDPOINT);
+      for (const [name, value] of Object.entries(this.credentials.headers)) request.setRequestHeader(name, value);
+      request.setRequestHeader('graphql-require-preflight', '1');
+      request.upload.onprogress = (event) => event.lengthComputable && onProgress(event.loaded / event.total);
+      request.onerror = () => reject(new GraphQLRequestError('the upload failed', []));
+      request.onload = () => {
+        const body = JSON.parse(request.responseText) as { data?: TResult; errors?: { message: string; extensions?: { code?: string } }[] };
+        if (body.errors?.length || !body.data) {
+          reject(new GraphQLRequestError((body.errors ?? []).map((error) => error.message).join('; ') || `HTTP ${request.status}`, []));
+        } else resolve(body.data);
+      };
+      request.send(form);
+    });
+  }
+
+  onConnectionState(listener: (state: ConnectionState) => void): void {
+    this.stateListeners.add(listener);
+  }
+
+  private emit(state: ConnectionState): void {
+    for (const listener of this.stateListeners) listener(state);
+  }
+
+  /** One shared graphql-ws connection, retried forever with backoff; its state drives the badge. */
+  private client(): Client {
+    if (this.socket) return this.socket;
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${ENDPOINT}`;
+    let connectedOnce = false;
+    this.socket = createClient({
+      url,
+      lazy: false,
+      keepAlive: 10_000,
+      retryAttempts: Number.POSITIVE_INFINITY,
+      shouldRetry: () => true,
+      retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** retries, 5_000))),
+      connectionParams: () => this.credentials.headers,
+      on: {
+        connecting: () => this.emit(connectedOnce ? 'reconnecting' : 'connecting'),
+        connected: () => {
+          connectedOnce = true;
+          this.emit('live');
+        },
+        closed: () => this.emit(connectedOnce ? 'reconnecting' : 'offline'),
+      },
+    });
+    return this.socket;
+  }
+
+  /** Subscribes; `variables()` is evaluated on every (re)subscription, so it can carry the last cursor. */
+  subscribe<TResult, TVariables>(
+    document: TypedDocumentString<TResult, TVariables>,
+    variables: () => TVariables,
+    onData: (data: TResult) => void,
+    onError: (error: unknown) => void,
+  ): () => void {
+    let stopped = false;
+    let unsubscribe: () => void = () => {};
+    const start = () => {
+      if (stopped) return;
+      unsubscribe = this.client().subscribe<TResult>(
+        { query: document.toString(), variables: variables() as Record<string, unknown> },
+        {
+          next: (result) => (result.data ? onData(result.data as TResult) : onError(result.errors)),
+          error: (error) => {
+            onError(error);
+            // A subscription that ended with an error (for example a slow consumer overflowing its buffer)
+            // is started again from the last cursor the caller recorded.
+            setTimeout(start, 500);
+          },
+          complete: () => {},
+        },
+      );
+    };
+    start();
+    return () => {
+      stopped = true;
+      unsubscribe();
+    };
+  }
+}
