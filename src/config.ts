@@ -30,7 +30,7 @@ export interface LimitsConfig {
   maxDirectives: number;
   /** Most lexical tokens in an operation document. */
   maxTokens: number;
-  /** Highest GraphQL Armor cost of an operation. */
+  /** Highest GraphQL Armor cost of an operation (page sizes multiply, from literals and variables). */
   maxCost: number;
   /** Largest `first`/`last` a connection accepts. */
   maxPageSize: number;
@@ -177,7 +177,7 @@ function loadLimits(env: Env): LimitsConfig {
     maxAliases: integer(env, 'FLOWGRAPH_MAX_ALIASES', 15, 0, 1_000),
     maxDirectives: integer(env, 'FLOWGRAPH_MAX_DIRECTIVES', 20, 0, 1_000),
     maxTokens: integer(env, 'FLOWGRAPH_MAX_TOKENS', 2_000, 50, 100_000),
-    maxCost: integer(env, 'FLOWGRAPH_MAX_COST', 20_000, 10, 10_000_000),
+    maxCost: integer(env, 'FLOWGRAPH_MAX_COST', 1_000_000, 10, 1_000_000_000),
     maxPageSize: integer(env, 'FLOWGRAPH_MAX_PAGE_SIZE', 500, 1, MAX_PAGE_SIZE_CEILING),
     maxBodyBytes: integer(env, 'FLOWGRAPH_MAX_BODY_BYTES', MIB, 1_024, 64 * MIB),
     maxUploadBytes: integer(env, 'FLOWGRAPH_MAX_UPLOAD_BYTES', 50 * MIB, 1_024, 2_048 * MIB),
