@@ -21,6 +21,19 @@ export interface TokenVerifier {
 /** Tokens longer than this are refused unread: no identity provider issues them. */
 export const MAX_TOKEN_LENGTH = 8_192;
 
+/** The key set could not be fetched or read: the identity provider's problem, not the caller's. */
+class KeySetUnavailable extends Error {}
+
+/** Token problems the key lookup itself can find (no key for its kid, an algorithm it cannot use). */
+function isTokenProblem(error: unknown): boolean {
+  return (
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys ||
+    error instanceof errors.JOSEAlgNotAllowed ||
+    error instanceof errors.JOSENotSupported
+  );
+}
+
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
 /** Null when the configuration names no key (dev mode without a secret: header viewer only). */
@@ -31,7 +44,15 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier | null {
     key = new TextEncoder().encode(auth.jwtSecret);
     algorithms = ['HS256'];
   } else if (auth.jwksUrl) {
-    key = createRemoteJWKSet(new URL(auth.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+    const remote = createRemoteJWKSet(new URL(auth.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+    key = async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (error) {
+        if (isTokenProblem(error)) throw error;
+        throw new KeySetUnavailable();
+      }
+    };
     algorithms = ASYMMETRIC_ALGORITHMS;
   } else {
     return null;
@@ -57,6 +78,7 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier | null {
 }
 
 function translate(error: unknown): Error {
+  if (error instanceof KeySetUnavailable) return new AuthenticationUnavailableError();
   if (error instanceof errors.JWTExpired) return new AuthenticationError('The bearer token has expired.');
   if (error instanceof errors.JWTClaimValidationFailed) {
     switch (error.claim) {
@@ -76,12 +98,10 @@ function translate(error: unknown): Error {
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
     return new AuthenticationError('No key of the key set verifies the bearer token.');
   }
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return new AuthenticationUnavailableError();
-  if (error instanceof errors.JOSEError) {
+  if (error instanceof errors.JOSEError || error instanceof TypeError) {
     return new AuthenticationError('The bearer token is malformed or signed with an algorithm this server does not accept.');
   }
-  // jose raises plain errors when the key set cannot be fetched at all (connection refused, DNS).
-  return new AuthenticationUnavailableError();
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function viewerFromClaims(payload: JWTPayload): Viewer {
