@@ -165,13 +165,17 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     devHeaders ? { headers: devHeaders, label: `demo tenant · ${DEMO_VIEWER.userId} (development mode)` } : null,
   );
   const server = createServer(
+    {
+      // Slow senders cannot hold a connection open forever: a request must arrive whole within the
+      // receive timeout, checked every second (Node's default check runs every 30 s).
+      requestTimeout: limits.httpReceiveTimeoutMs,
+      headersTimeout: Math.min(limits.httpReceiveTimeoutMs, 60_000),
+      connectionsCheckingInterval: 1_000,
+    },
     withBodyLimit((request, response) => {
       if (!dashboard(request, response)) void yoga(request, response);
     }, limits),
   );
-  // Slow senders cannot hold a connection open forever.
-  server.requestTimeout = limits.httpReceiveTimeoutMs;
-  server.headersTimeout = Math.min(limits.httpReceiveTimeoutMs, 60_000);
   const wsServer = attachGraphQLWs(server, { path: GRAPHQL_PATH, yoga, authenticator, limits, logger });
 
   let stopping: Promise<void> | undefined;
