@@ -7,27 +7,44 @@ export interface TcpProxy {
   port: number;
   /** Drops every open connection and refuses new ones (the server sees resets and ECONNREFUSED). */
   cut(): Promise<void>;
-  /** Accepts and forwards connections again, on the same port. */
+  /**
+   * Stops forwarding without closing anything, like a network that silently drops packets: open
+   * connections go quiet, new ones are accepted and never answered.
+   */
+  blackHole(): void;
+  /** Forwards again, on the same port; connections held by a black hole are dropped. */
   restore(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  let mode: 'forward' | 'black-hole' = 'forward';
+  const track = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  };
   const listen = (port: number) =>
     new Promise<net.Server>((resolve, reject) => {
       const server = net.createServer((client) => {
-        const upstream = net.connect(targetPort, targetHost);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => {
-            client.destroy();
-            upstream.destroy();
-          });
+        track(client);
+        client.on('error', () => client.destroy());
+        if (mode === 'black-hole') {
+          client.pause();
+          return;
         }
-        client.pipe(upstream);
-        upstream.pipe(client);
+        const upstream = net.connect(targetPort, targetHost);
+        track(upstream);
+        const fail = () => {
+          client.destroy();
+          upstream.destroy();
+        };
+        client.on('error', fail);
+        upstream.on('error', fail);
+        client.on('data', (chunk) => mode === 'forward' && upstream.write(chunk));
+        upstream.on('data', (chunk) => mode === 'forward' && client.write(chunk));
+        client.on('end', () => upstream.end());
+        upstream.on('end', () => client.end());
       });
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve(server));
@@ -35,17 +52,25 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
 
   let server: net.Server | null = await listen(0);
   const port = (server.address() as AddressInfo).port;
+  const dropAll = () => {
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+  };
   const stop = async () => {
     const closing = server;
     server = null;
-    for (const socket of sockets) socket.destroy();
-    sockets.clear();
+    dropAll();
     if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
   };
   return {
     port,
     cut: stop,
+    blackHole() {
+      mode = 'black-hole';
+    },
     async restore() {
+      if (mode === 'black-hole') dropAll();
+      mode = 'forward';
       if (!server) server = await listen(port);
     },
     close: stop,
