@@ -20,6 +20,7 @@ import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { useRequestDeadline } from './graphql/request-deadline.ts';
 import { withBodyLimit } from './http/body-limit.ts';
 import { dashboardHandler } from './http/dashboard.ts';
+import { useRequestParsingErrors } from './http/request-parsing.ts';
 import { attachGraphQLWs } from './http/graphql-ws-server.ts';
 import { useDatabaseReadiness } from './http/readiness.ts';
 import { VIEWER_HEADERS } from './http/viewer.ts';
@@ -147,6 +148,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     },
     plugins: [
       useRequestLogging(logger, metrics),
+      useRequestParsingErrors(),
       // A browser sends these headers only after a CORS preflight, so a request carrying one cannot
       // be a cross-site forgery; multipart and GET requests without any of them are refused.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', AUTHORIZATION, ...Object.values(VIEWER_HEADERS)] }),

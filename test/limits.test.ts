@@ -16,6 +16,7 @@ import { authHeaders, TEST_AUTH_ENV } from './support/auth.ts';
 import { createFlowGraph, newTenant } from './support/factories.ts';
 import { testApp, type TestAppConfig } from './support/graphql.ts';
 import { onPostgres, resetDatabase, testDatabase } from './support/test-database.ts';
+import { readSse } from './support/sse.ts';
 import { openSocket } from './support/ws-client.ts';
 
 let database: Database;
@@ -436,4 +437,56 @@ describe('error masking', () => {
     expect(codes(answer)).toEqual(['BAD_USER_INPUT']);
     expect(answer.text).not.toMatch(/22P02|not-a-uuid|prisma|invocation/i);
   });
+});
+
+describe('errors in the middle of a subscription', () => {
+  const failingStream = (failure: () => Error) =>
+    new GraphQLSchema({
+      query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
+      subscription: new GraphQLObjectType({
+        name: 'Subscription',
+        fields: {
+          events: {
+            type: GraphQLInt,
+            subscribe: async function* events() {
+              yield { events: 1 };
+              throw failure();
+            },
+          },
+        },
+      }),
+    });
+
+  async function streamOver(transport: 'ws' | 'sse', schema: GraphQLSchema): Promise<string> {
+    const { http, ws } = await serve({}, schema);
+    if (transport === 'ws') {
+      const socket = openSocket(ws, authHeaders(tenant));
+      expect(await socket.acknowledged).toBe(true);
+      const frames = await socket.operation('s', 'subscription { events }');
+      socket.close();
+      return JSON.stringify(frames);
+    }
+    const response = await fetch(http, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...authHeaders(tenant) },
+      body: JSON.stringify({ query: 'subscription { events }' }),
+    });
+    return JSON.stringify(await readSse(response));
+  }
+
+  for (const transport of ['ws', 'sse'] as const) {
+    it(`end with a retryable DATABASE_UNAVAILABLE when the database goes away (${transport})`, async () => {
+      const unreachable = () => Object.assign(new Error("Can't reach database server at 10.0.0.7:5432"), { code: 'P1001' });
+      const text = await streamOver(transport, failingStream(unreachable));
+      expect(text).toContain('"events":1');
+      expect(text).toMatch(/"code":"DATABASE_UNAVAILABLE","retryable":true/);
+      expect(text).not.toMatch(/10\.0\.0\.7|P1001|"http"/);
+    });
+
+    it(`end with a masked error for anything unexpected (${transport})`, async () => {
+      const text = await streamOver(transport, failingStream(() => new Error('SELECT secret FROM crewai_flow_state_extensions at /srv/app.ts:3')));
+      expect(text).toMatch(/Unexpected error\..*INTERNAL_SERVER_ERROR/);
+      expect(text).not.toMatch(/SELECT|secret|\.ts:/);
+    });
+  }
 });

@@ -9,13 +9,18 @@ import type { Logger } from '../observability/logger.ts';
 
 export const RETRY_AFTER_SECONDS = 2;
 
-export function databaseUnavailableError(from?: GraphQLError): GraphQLError {
+/**
+ * The error of an operation the database could not serve. A subscription that ends this way can say
+ * where to resume (`extra: { cursor }`): the client resubscribes from there once the database is back.
+ */
+export function databaseUnavailableError(from?: GraphQLError, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError('The database is unavailable right now; try again shortly.', {
     nodes: from?.nodes,
     path: from?.path,
     extensions: {
       code: 'DATABASE_UNAVAILABLE',
       retryable: true,
+      ...extra,
       http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
     },
   });

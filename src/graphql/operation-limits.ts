@@ -8,7 +8,7 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { getOperationAST, Kind, validate, visit, type DocumentNode, type GraphQLError, type ValidationContext } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, validate, visit, type DocumentNode, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { LimitsConfig } from '../config.ts';
 
@@ -56,7 +56,14 @@ function withPageSizesInlined(document: DocumentNode, operationName: string | nu
 function useCostOfVariables(options: CostLimitOptions): Plugin {
   const check = (args: { schema: import('graphql').GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null }) => {
     const inlined = withPageSizesInlined(args.document, args.operationName, args.variableValues);
-    return inlined ? validate(args.schema, inlined, [costLimitRule(options)]) : [];
+    if (!inlined) return [];
+    try {
+      return validate(args.schema, inlined, [costLimitRule(options)]);
+    } catch (error) {
+      // Armor throws its rejection out of validation (propagateOnRejection).
+      if (error instanceof GraphQLError) return [error];
+      throw error;
+    }
   };
   return {
     onExecute({ args, setResultAndStopExecution }) {

@@ -8,7 +8,7 @@
 //   error masking are the same as over HTTP.
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -55,6 +55,21 @@ function lookup(params: Record<string, unknown> | undefined, name: string): unkn
   return key === undefined ? undefined : params[key];
 }
 
+/** `extensions.http` tells Yoga how to answer over HTTP; it means nothing to a socket client. */
+function formatted(error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError {
+  const json = error instanceof GraphQLError ? error.toJSON() : error;
+  if (!json.extensions || !('http' in json.extensions)) return json;
+  const { http: _http, ...extensions } = json.extensions;
+  return { ...json, extensions };
+}
+
+/** A GraphQL error raised on purpose passes; anything else is logged and masked, as over HTTP. */
+function asOperationError(error: unknown, logger: Logger, requestId?: string): GraphQLError {
+  if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError)) return error;
+  logger.error({ requestId, err: error }, 'graphql-ws operation failed outside execution');
+  return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}
+
 export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { dispose(): Promise<void> } {
   const { yoga, authenticator, limits, logger } = options;
   const webSockets = new WebSocketServer({ server, path: options.path, maxPayload: limits.wsMaxPayloadBytes });
@@ -62,8 +77,22 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
   const disposable = useServer<Record<string, unknown>, SocketState>(
     {
       connectionInitWaitTimeout: limits.wsInitTimeoutMs,
-      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      // An exception escaping here would make graphql-ws close the whole socket with 4500; it is
+      // this operation's error instead.
+      execute: async (args) => {
+        try {
+          return await (args.rootValue as { execute: typeof import('graphql').execute }).execute(args);
+        } catch (error) {
+          return { errors: [asOperationError(error, logger)] };
+        }
+      },
+      subscribe: async (args) => {
+        try {
+          return await (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args);
+        } catch (error) {
+          return { errors: [asOperationError(error, logger)] };
+        }
+      },
       onConnect: async (ctx) => {
         const { socket } = ctx.extra;
         ctx.extra.socketId = randomUUID();
@@ -89,6 +118,8 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
           return false;
         }
       },
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(formatted) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => errors.map(formatted),
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);
       },
@@ -123,11 +154,8 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
           };
           return args;
         } catch (error) {
-          // Syntax errors, token limits and context failures arrive as GraphQL errors; anything else
-          // is masked like over HTTP.
-          if (error instanceof GraphQLError && !error.originalError) return [error];
-          logger.error({ requestId, err: error }, 'graphql-ws operation failed before execution');
-          return [new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+          // Syntax errors, token limits and context failures arrive as GraphQL errors.
+          return [asOperationError(error, logger, requestId)];
         }
       },
     },
