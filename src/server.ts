@@ -49,7 +49,8 @@ async function main(): Promise<void> {
     try {
       await app.stop();
       await database.close();
-      app.logger.flush();
+      // Logs are written asynchronously; let the last lines out before exiting.
+      await new Promise<void>((resolve) => app.logger.flush(() => resolve()));
       console.log('flowgraph: stopped');
       process.exit(0);
     } catch (error) {
