@@ -2,7 +2,7 @@
 // set of plugins and one context), with no side effects until start().
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { ExecutionArgs } from 'graphql';
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -18,8 +18,9 @@ import { useIntrospection } from './graphql/introspection.ts';
 import { useOperationLimits } from './graphql/operation-limits.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { useRequestDeadline } from './graphql/request-deadline.ts';
-import { withBodyLimit } from './http/body-limit.ts';
 import { dashboardHandler } from './http/dashboard.ts';
+import { useStreamingMultipart } from './http/multipart-upload.ts';
+import { useRequestBodyLimit } from './http/request-body-limit.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
 import { attachGraphQLWs } from './http/graphql-ws-server.ts';
 import { useDatabaseReadiness } from './http/readiness.ts';
@@ -28,7 +29,11 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, useMetricsEndpoint, type Metrics } from './observability/metrics.ts';
 import { requestIdOf, useRequestLogging } from './observability/request-logging.ts';
 import { schema as flowgraphSchema } from './schema/index.ts';
+import { DEFAULT_IMPORT_SETTINGS } from './domain/import-settings.ts';
 import { DEMO_VIEWER } from './services/demo-seed.ts';
+import { startEventPruning, type PruningJob } from './services/event-retention.ts';
+import { FlowEventHub, type HubLogger } from './services/flow-event-hub.ts';
+import type { ImportProgress } from './services/store-import.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -37,7 +42,14 @@ const EXAMPLE_QUERY = readFileSync(new URL('./graphql/operations/flow-graph.grap
 export type AppConfig = Pick<
   Config,
   'port' | 'host' | 'debugSql' | 'shutdownGraceMs' | 'auth' | 'limits' | 'introspection' | 'graphiql' | 'metrics' | 'logLevel'
->;
+> &
+  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize'>> & {
+    /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
+    imports?: Partial<Config['imports']>;
+    onImportProgress?: (progress: ImportProgress) => void;
+    /** Where the event listener reports lost and restored connections (the structured log by default). */
+    logger?: HubLogger;
+  };
 
 export interface AppOptions {
   /** Where structured logs go (default: stdout at config.logLevel). */
@@ -51,6 +63,8 @@ export interface AppOptions {
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   server: Server;
+  /** This process's fan-out of the flow event log; runs between start() and stop(). */
+  hub: FlowEventHub;
   metrics: Metrics;
   logger: Logger;
   /** Listens; resolves with the bound port. */
@@ -106,6 +120,14 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   const metrics = createMetrics();
   const authenticator = createAuthenticator(config.auth);
   const { limits } = config;
+  const imports = { ...DEFAULT_IMPORT_SETTINGS, ...config.imports };
+  const hubLogger: HubLogger = config.logger ?? {
+    info: (message) => logger.info(message),
+    error: (message, error) => logger.error({ err: error }, message),
+  };
+  const hub = new FlowEventHub(database, { logger: hubLogger });
+  const events = { hub, bufferSize: config.subscriptionBufferSize ?? 1_000 };
+  let pruning: PruningJob | undefined;
   const devHeaders = options.devToken ? { [AUTHORIZATION]: `Bearer ${options.devToken}` } : null;
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
@@ -113,6 +135,10 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // Replaced by useStreamingMultipart: the built-in parser buffers whole uploads in memory.
+    multipart: false,
+    // Replaced by useRequestBodyLimit, which leaves multipart uploads to their own per-part limits.
+    maxRequestBodySize: false,
     // GraphiQL's assets are served by flowgraph itself, not fetched from a CDN: it works offline and
     // behind firewalls that only let the API through.
     renderGraphiQL,
@@ -140,6 +166,9 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
         viewer: principal.viewer,
         prisma: database.prisma,
         statements: { statements: 0 },
+        imports,
+        events,
+        ...(config.onImportProgress ? { onImportProgress: config.onImportProgress } : {}),
         requestId,
         credentialsExpireAt: principal.expiresAt,
         log: logger.child({ requestId }),
@@ -152,6 +181,9 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       // A browser sends these headers only after a CORS preflight, so a request carrying one cannot
       // be a cross-site forgery; multipart and GET requests without any of them are refused.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', AUTHORIZATION, ...Object.values(VIEWER_HEADERS)] }),
+      useStreamingMultipart(),
+      // Inline import rows count against this limit; uploads are limited part by part instead.
+      useRequestBodyLimit(limits.maxBodyBytes),
       ...(config.metrics ? [useMetricsEndpoint(metrics)] : []),
       useDatabaseReadiness(database, limits.readyTimeoutMs),
       useIntrospection(config.introspection),
@@ -166,17 +198,26 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   const dashboard = dashboardHandler(() =>
     devHeaders ? { headers: devHeaders, label: `demo tenant · ${DEMO_VIEWER.userId} (development mode)` } : null,
   );
+  // Sockets carrying an SSE subscription, to cut on shutdown: they never become idle by themselves, and a
+  // cut stream (unlike a completed one) tells the client to reconnect and resume with its cursor.
+  const eventStreamSockets = new Set<Socket>();
   const server = createServer(
     {
-      // Slow senders cannot hold a connection open forever: a request must arrive whole within the
-      // receive timeout, checked every second (Node's default check runs every 30 s).
+      // Slow senders cannot hold a connection open forever: headers must arrive within a minute and a
+      // whole request within the receive timeout, checked every second (Node's default is every 30 s).
       requestTimeout: limits.httpReceiveTimeoutMs,
       headersTimeout: Math.min(limits.httpReceiveTimeoutMs, 60_000),
       connectionsCheckingInterval: 1_000,
     },
-    withBodyLimit((request, response) => {
-      if (!dashboard(request, response)) void yoga(request, response);
-    }, limits),
+    (request, response) => {
+      if (dashboard(request, response)) return;
+      if (request.headers.accept?.includes('text/event-stream')) {
+        const socket = request.socket;
+        eventStreamSockets.add(socket);
+        response.once('close', () => eventStreamSockets.delete(socket));
+      }
+      void yoga(request, response);
+    },
   );
   const wsServer = attachGraphQLWs(server, { path: GRAPHQL_PATH, yoga, authenticator, limits, logger });
 
@@ -185,9 +226,16 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   return {
     yoga,
     server,
+    hub,
     metrics,
     logger,
-    start() {
+    async start() {
+      await hub.start();
+      pruning = startEventPruning(database.prisma, {
+        retentionMs: config.eventRetentionMs ?? 7 * 24 * 3_600_000,
+        intervalMs: config.eventPruneIntervalMs ?? 3_600_000,
+        logger: hubLogger,
+      });
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -200,10 +248,14 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       stopping ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        for (const socket of eventStreamSockets) socket.destroy();
+        // Closes every WebSocket with 1001 (going away): graphql-ws clients reconnect and resume.
         await wsServer.dispose();
         const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
         await closed;
         clearTimeout(grace);
+        await pruning?.stop();
+        await hub.stop();
         await yoga.dispose();
       })();
       return stopping;

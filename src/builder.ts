@@ -7,7 +7,7 @@
 //       integrityReport: t.field({ authScopes: { admin: true }, ... })
 //   - every Mutation field declares its own: `authScopes: { operator: true }` for imports and
 //     transitions, `authScopes: { admin: true }` for deletions;
-//   - the Subscription type: builder.subscriptionType({ authScopes: { viewer: true }, ... }).
+//   - Subscription fields inherit `{ viewer: true }` from the Subscription type.
 // test/roles.test.ts walks the schema and fails for a Mutation field without operator or admin, or a
 // Query/Subscription field that no role guards.
 import SchemaBuilder from '@pothos/core';
@@ -19,6 +19,7 @@ import { authScopesFor, forbiddenError, type RoleScopes } from './auth/scopes.ts
 import { decodeGlobalId } from './schema/global-id.ts';
 import { DateTimeResolver, JSONResolver, SafeIntResolver, UUIDResolver } from 'graphql-scalars';
 import type { GraphQLContext } from './context.ts';
+import type { UploadedFile } from './services/store-import.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE_CEILING } from './domain/page-size.ts';
 import { isUuid } from './domain/uuid.ts';
 import type PrismaTypes from './generated/pothos-prisma-types.ts';
@@ -30,6 +31,7 @@ export const builder = new SchemaBuilder<{
   AuthScopes: RoleScopes;
   DefaultFieldNullability: false;
   Scalars: {
+    File: { Input: UploadedFile; Output: never };
     UUID: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
@@ -105,6 +107,14 @@ export const builder = new SchemaBuilder<{
 
 builder.queryType({
   description: 'Reads of the flow graph, always scoped to the caller\'s tenant. Every field needs at least the viewer role.',
+  authScopes: { viewer: true },
+});
+builder.mutationType({
+  description:
+    'Changes to the flow graph, each in one transaction and scoped to the caller\'s tenant. Failures a client can act on are typed results (the `Error` interface); nothing is changed when one is returned. Each field names the role it needs.',
+});
+builder.subscriptionType({
+  description: 'Live changes of the flow graph, over graphql-ws or server-sent events, scoped to the caller\'s tenant. Every field needs at least the viewer role.',
   authScopes: { viewer: true },
 });
 

@@ -1,6 +1,8 @@
 // The validated environment. Read once, at start-up, by the entry points (server, CLIs); nothing else
 // reads process.env, so tests can build an app from an explicit configuration.
 import path from 'node:path';
+import ms from 'ms';
+import { DEFAULT_IMPORT_SETTINGS, type ImportSettings } from './domain/import-settings.ts';
 import { MAX_PAGE_SIZE_CEILING } from './domain/page-size.ts';
 
 /** `jwt`: bearer tokens only. `dev`: also the header-based viewer, and a printed dev token. */
@@ -34,13 +36,15 @@ export interface LimitsConfig {
   maxCost: number;
   /** Largest `first`/`last` a connection accepts. */
   maxPageSize: number;
-  /** Largest request body that is not a multipart upload. */
+  /**
+   * Largest request body that is not a multipart upload (inline import rows count here, so it follows
+   * the upload limit by default). Uploads are limited part by part: src/http/multipart-upload.ts and
+   * the import settings.
+   */
   maxBodyBytes: number;
-  /** Largest multipart (upload) request body, and largest uploaded file. */
-  maxUploadBytes: number;
   /** Most operations in one batched HTTP request; 0 turns batching off. */
   maxBatch: number;
-  /** How long one query or mutation may run before the client gets REQUEST_TIMEOUT. */
+  /** How long one query may run before the client gets REQUEST_TIMEOUT (mutations have their own timeouts). */
   requestTimeoutMs: number;
   /** How long PostgreSQL lets one SQL statement run (statement_timeout). */
   statementTimeoutMs: number;
@@ -84,6 +88,14 @@ export interface Config {
   logLevel: LogLevel;
   /** Whether /metrics serves Prometheus metrics. */
   metrics: boolean;
+  /** Limits and tuning of storeImport. */
+  imports: ImportSettings;
+  /** Flow events older than this are pruned (FLOWGRAPH_EVENT_RETENTION, default 7 days). */
+  eventRetentionMs: number;
+  /** How often the pruning job runs (FLOWGRAPH_EVENT_PRUNE_INTERVAL, default 1 hour). */
+  eventPruneIntervalMs: number;
+  /** Live events queued for one subscriber before its subscription ends (FLOWGRAPH_SUBSCRIPTION_BUFFER). */
+  subscriptionBufferSize: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -171,7 +183,28 @@ function loadAuth(env: Env, production: boolean, embedded: boolean): AuthConfig 
   };
 }
 
-function loadLimits(env: Env): LimitsConfig {
+/** A duration such as `7d`, `12h`, `30m`, `90s` or `500ms` (the `ms` package's format), or milliseconds. */
+function duration(env: Env, name: string, fallback: string, minMs: number): number {
+  const raw = env[name] || fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : (ms as (text: string) => number | undefined)(raw);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < minMs || value > 2_147_483_647_000) {
+    throw new ConfigError(`${name} must be a duration such as 7d, 12h, 30m or 90s (at least ${minMs} ms), got "${raw}"`);
+  }
+  return Math.round(value);
+}
+
+function loadImports(env: Env): ImportSettings {
+  return {
+    ...DEFAULT_IMPORT_SETTINGS,
+    maxFileBytes: integer(env, 'FLOWGRAPH_MAX_UPLOAD_BYTES', DEFAULT_IMPORT_SETTINGS.maxFileBytes, 1, Number.MAX_SAFE_INTEGER),
+    maxRowBytes: integer(env, 'FLOWGRAPH_MAX_ROW_BYTES', DEFAULT_IMPORT_SETTINGS.maxRowBytes, 1_024, 256 * 1024 * 1024),
+    batchRows: integer(env, 'FLOWGRAPH_IMPORT_BATCH_ROWS', DEFAULT_IMPORT_SETTINGS.batchRows, 1, 50_000),
+    transactionTimeoutMs: integer(env, 'FLOWGRAPH_IMPORT_TIMEOUT_MS', DEFAULT_IMPORT_SETTINGS.transactionTimeoutMs, 1_000, 24 * 60 * 60 * 1000),
+    progressEveryRows: integer(env, 'FLOWGRAPH_IMPORT_PROGRESS_ROWS', 100_000, 0, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+function loadLimits(env: Env, imports: ImportSettings = DEFAULT_IMPORT_SETTINGS): LimitsConfig {
   const limits: LimitsConfig = {
     maxDepth: integer(env, 'FLOWGRAPH_MAX_DEPTH', 15, 2, 100),
     maxAliases: integer(env, 'FLOWGRAPH_MAX_ALIASES', 15, 0, 1_000),
@@ -179,21 +212,18 @@ function loadLimits(env: Env): LimitsConfig {
     maxTokens: integer(env, 'FLOWGRAPH_MAX_TOKENS', 2_000, 50, 100_000),
     maxCost: integer(env, 'FLOWGRAPH_MAX_COST', 1_000_000, 10, 1_000_000_000),
     maxPageSize: integer(env, 'FLOWGRAPH_MAX_PAGE_SIZE', 500, 1, MAX_PAGE_SIZE_CEILING),
-    maxBodyBytes: integer(env, 'FLOWGRAPH_MAX_BODY_BYTES', MIB, 1_024, 64 * MIB),
-    maxUploadBytes: integer(env, 'FLOWGRAPH_MAX_UPLOAD_BYTES', 50 * MIB, 1_024, 2_048 * MIB),
+    maxBodyBytes: integer(env, 'FLOWGRAPH_MAX_BODY_BYTES', imports.maxFileBytes + MIB, 1_024, Number.MAX_SAFE_INTEGER),
     maxBatch: integer(env, 'FLOWGRAPH_MAX_BATCH', 0, 0, 100),
     requestTimeoutMs: integer(env, 'FLOWGRAPH_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     statementTimeoutMs: integer(env, 'FLOWGRAPH_STATEMENT_TIMEOUT_MS', 20_000, 100, 600_000),
     dbConnectTimeoutMs: integer(env, 'FLOWGRAPH_DB_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
     readyTimeoutMs: integer(env, 'FLOWGRAPH_READY_TIMEOUT_MS', 2_000, 100, 60_000),
-    httpReceiveTimeoutMs: integer(env, 'FLOWGRAPH_HTTP_RECEIVE_TIMEOUT_MS', 60_000, 1_000, 3_600_000),
+    // Uploads stream for as long as an import may take; headers must arrive within a minute anyway.
+    httpReceiveTimeoutMs: integer(env, 'FLOWGRAPH_HTTP_RECEIVE_TIMEOUT_MS', imports.transactionTimeoutMs, 1_000, 24 * 3_600_000),
     wsMaxPayloadBytes: integer(env, 'FLOWGRAPH_WS_MAX_PAYLOAD_BYTES', MIB, 1_024, 64 * MIB),
     wsInitTimeoutMs: integer(env, 'FLOWGRAPH_WS_INIT_TIMEOUT_MS', 3_000, 100, 120_000),
     wsMaxSubscriptions: integer(env, 'FLOWGRAPH_WS_MAX_SUBSCRIPTIONS', 20, 1, 1_000),
   };
-  if (limits.maxUploadBytes < limits.maxBodyBytes) {
-    throw new ConfigError('FLOWGRAPH_MAX_UPLOAD_BYTES cannot be smaller than FLOWGRAPH_MAX_BODY_BYTES');
-  }
   return limits;
 }
 
@@ -204,7 +234,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
-  const limits = loadLimits(env);
+  const imports = loadImports(env);
+  const limits = loadLimits(env, imports);
   const defaultPageSize = integer(env, 'FLOWGRAPH_DEFAULT_PAGE_SIZE', 50, 1, MAX_PAGE_SIZE_CEILING);
   if (defaultPageSize > limits.maxPageSize) {
     throw new ConfigError('FLOWGRAPH_DEFAULT_PAGE_SIZE cannot exceed FLOWGRAPH_MAX_PAGE_SIZE');
@@ -225,6 +256,11 @@ export function loadConfig(env: Env = process.env): Config {
     graphiql: flag(env, 'FLOWGRAPH_GRAPHIQL', !production),
     logLevel: oneOf(env, 'FLOWGRAPH_LOG_LEVEL', LOG_LEVELS, 'info'),
     metrics: flag(env, 'FLOWGRAPH_METRICS', true),
+    imports,
+    eventRetentionMs: duration(env, 'FLOWGRAPH_EVENT_RETENTION', '7d', 1_000),
+    // setTimeout cannot wait longer than 2^31-1 ms.
+    eventPruneIntervalMs: Math.min(duration(env, 'FLOWGRAPH_EVENT_PRUNE_INTERVAL', '1h', 100), 2_147_483_647),
+    subscriptionBufferSize: integer(env, 'FLOWGRAPH_SUBSCRIPTION_BUFFER', 1_000, 1, 1_000_000),
   };
 }
 

@@ -26,7 +26,15 @@ async function main(): Promise<void> {
     devToken = await mintDevToken(config.auth, DEMO_VIEWER);
   }
 
-  const app = buildApp(config, database, { logger: createLogger(config.logLevel), devToken });
+  const logger = createLogger(config.logLevel);
+  const app = buildApp(
+    {
+      ...config,
+      onImportProgress: ({ dataImportId, rowsStored }) => logger.info({ dataImportId, rowsStored }, 'import progress, not committed yet'),
+    },
+    database,
+    { logger, devToken },
+  );
   const port = await app.start();
   const base = `http://localhost:${port}`;
   console.log(`flowgraph: listening at ${base}${GRAPHQL_PATH} (authentication: ${config.auth.mode === 'dev' ? 'development mode' : 'bearer JWT'})`);

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_LIMITS, loadConfig } from '../src/config.ts';
+import { DEFAULT_IMPORT_SETTINGS } from '../src/domain/import-settings.ts';
 import { TEST_AUTH_ENV } from './support/auth.ts';
 
 const JWT = { ...TEST_AUTH_ENV };
@@ -50,6 +51,11 @@ describe('loadConfig', () => {
       'FLOWGRAPH_MAX_COST',
       'FLOWGRAPH_MAX_BODY_BYTES',
       'FLOWGRAPH_MAX_UPLOAD_BYTES',
+      'FLOWGRAPH_MAX_ROW_BYTES',
+      'FLOWGRAPH_IMPORT_BATCH_ROWS',
+      'FLOWGRAPH_IMPORT_TIMEOUT_MS',
+      'FLOWGRAPH_IMPORT_PROGRESS_ROWS',
+      'FLOWGRAPH_SUBSCRIPTION_BUFFER',
       'FLOWGRAPH_MAX_BATCH',
       'FLOWGRAPH_REQUEST_TIMEOUT_MS',
       'FLOWGRAPH_STATEMENT_TIMEOUT_MS',
@@ -62,7 +68,7 @@ describe('loadConfig', () => {
       'FLOWGRAPH_JWT_CLOCK_TOLERANCE_S',
     ];
     for (const name of numeric) {
-      for (const bad of ['abc', '-1', '1.5', '99999999999']) {
+      for (const bad of ['abc', '-1', '1.5', '1e400']) {
         expect(() => loadConfig({ [name]: bad }), `${name}=${bad}`).toThrow(new RegExp(`^${name} must be an integer`));
       }
     }
@@ -75,7 +81,10 @@ describe('loadConfig', () => {
 
   it('keeps related limits consistent', () => {
     expect(() => loadConfig({ FLOWGRAPH_MAX_PAGE_SIZE: '20', FLOWGRAPH_DEFAULT_PAGE_SIZE: '50' })).toThrow(/cannot exceed FLOWGRAPH_MAX_PAGE_SIZE/);
-    expect(() => loadConfig({ FLOWGRAPH_MAX_BODY_BYTES: '2000000', FLOWGRAPH_MAX_UPLOAD_BYTES: '1000000' })).toThrow(/FLOWGRAPH_MAX_UPLOAD_BYTES cannot be smaller/);
+    expect(loadConfig({ FLOWGRAPH_MAX_UPLOAD_BYTES: '1000000' }).limits.maxBodyBytes).toBe(1_000_000 + 1_048_576);
+    for (const name of ['FLOWGRAPH_EVENT_RETENTION', 'FLOWGRAPH_EVENT_PRUNE_INTERVAL']) {
+      expect(() => loadConfig({ [name]: 'soon' })).toThrow(new RegExp(`^${name} must be a duration`));
+    }
     expect(loadConfig({ FLOWGRAPH_MAX_PAGE_SIZE: '1000', FLOWGRAPH_MAX_BATCH: '5' }).limits).toMatchObject({ maxPageSize: 1000, maxBatch: 5 });
   });
 });
@@ -103,7 +112,12 @@ describe('the README configuration table', () => {
       FLOWGRAPH_MAX_COST: limits.maxCost,
       FLOWGRAPH_MAX_PAGE_SIZE: limits.maxPageSize,
       FLOWGRAPH_MAX_BODY_BYTES: limits.maxBodyBytes,
-      FLOWGRAPH_MAX_UPLOAD_BYTES: limits.maxUploadBytes,
+      FLOWGRAPH_MAX_UPLOAD_BYTES: DEFAULT_IMPORT_SETTINGS.maxFileBytes,
+      FLOWGRAPH_MAX_ROW_BYTES: DEFAULT_IMPORT_SETTINGS.maxRowBytes,
+      FLOWGRAPH_IMPORT_BATCH_ROWS: DEFAULT_IMPORT_SETTINGS.batchRows,
+      FLOWGRAPH_IMPORT_TIMEOUT_MS: DEFAULT_IMPORT_SETTINGS.transactionTimeoutMs,
+      FLOWGRAPH_IMPORT_PROGRESS_ROWS: 100_000,
+      FLOWGRAPH_SUBSCRIPTION_BUFFER: 1_000,
       FLOWGRAPH_MAX_BATCH: limits.maxBatch,
       FLOWGRAPH_REQUEST_TIMEOUT_MS: limits.requestTimeoutMs,
       FLOWGRAPH_STATEMENT_TIMEOUT_MS: limits.statementTimeoutMs,

@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../src/config.ts';
 import { schema } from '../src/schema/index.ts';
 import { DEMO_VIEWER } from '../src/services/demo-seed.ts';
 import { authHeaders } from './support/auth.ts';
@@ -163,14 +162,18 @@ async function snapshot(): Promise<string> {
  */
 const HEAP_CAP = { NODE_OPTIONS: '--max-old-space-size=256' };
 
+/** Small body limits, so that oversized bodies are cheap to send. */
+const BODY_LIMITS = { maxBodyBytes: 1_048_576, maxUploadBytes: 4 * 1_048_576 };
+const LIMIT_ENV = { FLOWGRAPH_MAX_BODY_BYTES: String(BODY_LIMITS.maxBodyBytes), FLOWGRAPH_MAX_UPLOAD_BYTES: String(BODY_LIMITS.maxUploadBytes) };
+
 beforeAll(async () => {
   if (onPostgres) {
     databaseUrl = workerDatabaseUrl(process.env.TEST_DATABASE_URL!, `hostile_${process.env.VITEST_POOL_ID ?? '1'}`);
     await recreateDatabase(databaseUrl);
-    server = await startServer({ ...HEAP_CAP, DATABASE_URL: databaseUrl, FLOWGRAPH_SEED: '1', FLOWGRAPH_HTTP_RECEIVE_TIMEOUT_MS: '5000' });
+    server = await startServer({ ...HEAP_CAP, ...LIMIT_ENV, DATABASE_URL: databaseUrl, FLOWGRAPH_SEED: '1', FLOWGRAPH_HTTP_RECEIVE_TIMEOUT_MS: '5000' });
   } else {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flowgraph-hostile-'));
-    server = await startServer({ ...HEAP_CAP, DATABASE_URL: '', FLOWGRAPH_DATA_DIR: dataDir, FLOWGRAPH_SEED: '1', FLOWGRAPH_HTTP_RECEIVE_TIMEOUT_MS: '5000' });
+    server = await startServer({ ...HEAP_CAP, ...LIMIT_ENV, DATABASE_URL: '', FLOWGRAPH_DATA_DIR: dataDir, FLOWGRAPH_SEED: '1', FLOWGRAPH_HTTP_RECEIVE_TIMEOUT_MS: '5000' });
   }
 });
 afterAll(async () => {
@@ -192,7 +195,7 @@ describe('hostile input', () => {
 
     const corpus: HostileCase[] = [
       ...operationCases(schema, { own: ownIds, foreign: [crypto.randomUUID(), Buffer.from(`MasterFlow:${crypto.randomUUID()}`).toString('base64')] }),
-      ...rawHttpCases(admin, DEFAULT_LIMITS),
+      ...rawHttpCases(admin, BODY_LIMITS),
       ...wsFrameCases(),
     ];
     const classes = [...new Set(corpus.map((item) => item.class))];

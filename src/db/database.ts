@@ -18,6 +18,8 @@ export interface Database {
   sql: SqlSession;
   /** The embedded instance, when running on PGlite. */
   pglite?: PGlite;
+  /** The PostgreSQL URL, for connections of their own (the event listener's LISTEN). */
+  connectionString?: string;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       kind: 'postgres',
       prisma,
       sql,
+      connectionString: options.databaseUrl,
       async close() {
         await prisma.$disconnect();
         await sql.close();

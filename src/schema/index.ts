@@ -13,6 +13,15 @@ import './master-flow.ts';
 import './data-import.ts';
 import './raw-import-record.ts';
 import './discovery-flow.ts';
+import './error.ts';
+import './file.ts';
+import './store-import-input.ts';
+import './master-flow-transitions.ts';
+import './master-flow-deletion.ts';
+import './flow-event-kind.ts';
+import './flow-event-cursor-expired-error.ts';
+import './flow-events-overflow-error.ts';
+import './flow-event.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });
 registerNodeTypes(schema);

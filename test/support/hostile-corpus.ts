@@ -252,6 +252,7 @@ export function operationCases(schema: GraphQLSchema, ids: { own: string[]; fore
 
 /** Requests no GraphQL client would send. `auth` are the caller's credentials. */
 export function rawHttpCases(auth: Record<string, string>, limits: { maxBodyBytes: number; maxUploadBytes: number }): RawHttpCase[] {
+  const cap = Math.min(limits.maxBodyBytes, 2 * 1024 * 1024);
   const json = { 'content-type': 'application/json', ...auth };
   const cases: RawHttpCase[] = [];
   const ok = JSON.stringify({ query: '{ masterFlows { totalCount } }' });
@@ -266,8 +267,8 @@ export function rawHttpCases(auth: Record<string, string>, limits: { maxBodyByte
   );
 
   cases.push(
-    { kind: 'raw-http', class: 'oversized-bodies', method: 'POST', headers: json, body: JSON.stringify({ query: '{ masterFlows { totalCount } }', variables: { pad: 'x'.repeat(limits.maxBodyBytes) } }) },
-    { kind: 'raw-http', class: 'oversized-bodies', method: 'POST', headers: json, chunked: true, body: JSON.stringify({ query: '{ masterFlows { totalCount } }', variables: { pad: 'x'.repeat(limits.maxBodyBytes * 2) } }) },
+    { kind: 'raw-http', class: 'oversized-bodies', method: 'POST', headers: json, body: JSON.stringify({ query: '{ masterFlows { totalCount } }', variables: { pad: 'x'.repeat(cap) } }) },
+    { kind: 'raw-http', class: 'oversized-bodies', method: 'POST', headers: json, chunked: true, body: JSON.stringify({ query: '{ masterFlows { totalCount } }', variables: { pad: 'x'.repeat(cap * 2) } }) },
     { kind: 'raw-http', class: 'oversized-bodies', method: 'POST', headers: { ...auth, 'content-type': 'multipart/form-data; boundary=b' }, declaredLength: limits.maxUploadBytes + 1, body: '--b\r\n' },
     { kind: 'raw-http', class: 'oversized-bodies', method: 'POST', headers: json, declaredLength: 2 ** 40, body: ok },
     { kind: 'raw-http', class: 'oversized-bodies', method: 'GET', path: `/graphql?query=${'x'.repeat(40_000)}`, headers: auth },

@@ -4,6 +4,7 @@
 // `warn` unless a test asks for more.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { TEST_AUTH_ENV } from './auth.ts';
 
@@ -17,6 +18,15 @@ export interface ServerProcess {
   output(): string;
   /** Sends a signal and waits for the exit; returns the exit code (null when killed by the signal). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** A TCP port that was free a moment ago, for a server that must come back on the same port. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 export async function startServer(
