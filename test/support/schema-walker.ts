@@ -95,6 +95,7 @@ function scalarValue(name: string, argName: string): unknown {
     case 'JSON':
       return { probe: true };
     case 'Upload':
+    case 'File':
       return UPLOAD;
     default:
       return 'probe';
@@ -122,7 +123,7 @@ function inputValue(builder: Builder, path: string, name: string, type: GraphQLI
     builder.idSlots.push(slot);
     return builder.options.idFor(slot);
   }
-  if (isEnumType(named)) return named.getValues()[0]?.value ?? null;
+  if (isEnumType(named)) return named.getValues()[0]?.name ?? null;
   if (isInputObjectType(named)) {
     if (depth > 4) return {};
     const value: Record<string, unknown> = {};
