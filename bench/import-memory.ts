@@ -27,6 +27,8 @@ const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--impo
     HOST: '127.0.0.1',
     FLOWGRAPH_SEED: '0',
     DATABASE_URL: databaseUrl,
+    // The benchmark identifies its tenant with the development headers.
+    FLOWGRAPH_AUTH: 'dev',
     ...(dataDir ? { FLOWGRAPH_DATA_DIR: dataDir } : {}),
     FLOWGRAPH_IMPORT_PROGRESS_ROWS: '0',
   },

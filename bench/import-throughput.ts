@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import os from 'node:os';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { loadConfig } from '../src/config.ts';
 import { buildApp } from '../src/app.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { csvRows, dropScratchDatabase, median, scratchDatabase, uploadCsv, VIEWER } from './support.ts';
@@ -70,7 +71,8 @@ await client.end();
 
 // --- storeImport over HTTP -----------------------------------------------------------------------------
 const database = await openDatabase({ databaseUrl: url });
-const app = buildApp({ port: 0, host: '127.0.0.1', debugSql: false, shutdownGraceMs: 1_000 }, database);
+// The benchmark identifies its tenant with the development headers.
+const app = buildApp({ ...loadConfig({ FLOWGRAPH_AUTH: 'dev', PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_LOG_LEVEL: 'warn' }), debugSql: false }, database);
 const appUrl = `http://127.0.0.1:${await app.start()}`;
 const importTimes: number[] = [];
 for (let run = 0; run < RUNS; run += 1) {
