@@ -53,7 +53,11 @@ async function cursorNow(server: ServerProcess, viewer: Viewer): Promise<string>
   return body.data.flowEventCursor;
 }
 
-describe.runIf(onPostgres)('on one PostgreSQL database', () => {
+// Server processes start in seconds, PGlite opens a data directory in several: on a busy machine a test
+// here takes minutes, not the default minute.
+const PROCESS_TEST_TIMEOUT = 180_000;
+
+describe.runIf(onPostgres)('on one PostgreSQL database', { timeout: PROCESS_TEST_TIMEOUT }, () => {
   let url: string;
   let database: Database;
 
@@ -147,7 +151,7 @@ describe.runIf(onPostgres)('on one PostgreSQL database', () => {
   });
 });
 
-describe('on the embedded database', () => {
+describe('on the embedded database', { timeout: PROCESS_TEST_TIMEOUT }, () => {
   it('a client resumes with its cursor after a restart: exactly the missed events, in order, then live ones', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flowgraph-events-'));
     // PGlite belongs to one process at a time: changes while the server is down are made by opening its
