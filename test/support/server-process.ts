@@ -44,7 +44,8 @@ export async function startServer(
     const timer = setTimeout(() => reject(new Error(`server not ready in ${readyTimeoutMs} ms:\n${output}`)), readyTimeoutMs);
     const poll = setInterval(() => {
       const match = /GraphiQL at http:\/\/localhost:(\d+)\//.exec(output);
-      if (match) {
+      // The start-up lines can arrive in separate chunks: wait for the last one, not only the port.
+      if (match && output.includes('flowgraph: ready (')) {
         clearInterval(poll);
         clearTimeout(timer);
         resolve(Number(match[1]));
