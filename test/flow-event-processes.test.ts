@@ -53,11 +53,7 @@ async function cursorNow(server: ServerProcess, viewer: Viewer): Promise<string>
   return body.data.flowEventCursor;
 }
 
-// Server processes start in seconds, PGlite opens a data directory in several: on a busy machine a test
-// here takes minutes, not the default minute.
-const PROCESS_TEST_TIMEOUT = 180_000;
-
-describe.runIf(onPostgres)('on one PostgreSQL database', { timeout: PROCESS_TEST_TIMEOUT }, () => {
+describe.runIf(onPostgres)('on one PostgreSQL database', () => {
   let url: string;
   let database: Database;
 
@@ -151,7 +147,7 @@ describe.runIf(onPostgres)('on one PostgreSQL database', { timeout: PROCESS_TEST
   });
 });
 
-describe('on the embedded database', { timeout: PROCESS_TEST_TIMEOUT }, () => {
+describe('on the embedded database', () => {
   it('a client resumes with its cursor after a restart: exactly the missed events, in order, then live ones', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flowgraph-events-'));
     // PGlite belongs to one process at a time: changes while the server is down are made by opening its
