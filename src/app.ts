@@ -3,10 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ExecutionArgs } from 'graphql';
+import { getOperationAST, type ExecutionArgs } from 'graphql';
 import { createYoga, isAsyncIterable, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer } from 'graphql-ws/use/ws';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
 import type { GraphQLContext } from './context.ts';
@@ -40,13 +41,12 @@ interface InitialContext {
   connectionParams?: Record<string, unknown>;
 }
 
-/** Counts SQL statements per operation and, when asked, reports them in the response's extensions. */
-function useStatementCounting(reportInExtensions: boolean): Plugin<GraphQLContext> {
+/** Counts SQL statements per operation and reports them in the response's extensions. */
+function useStatementCounting(): Plugin<GraphQLContext> {
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       const tally = args.contextValue.statements;
       setExecuteFn((executionArgs) => countStatements(tally, () => executeFn(executionArgs)));
-      if (!reportInExtensions) return;
       return {
         onExecuteDone({ result, setResult }) {
           if (isAsyncIterable(result)) return;
@@ -59,6 +59,10 @@ function useStatementCounting(reportInExtensions: boolean): Plugin<GraphQLContex
       setSubscribeFn((subscribeArgs) => countStatements(tally, () => subscribeFn(subscribeArgs)));
     },
   };
+}
+
+function isQuery(args: ExecutionArgs): boolean {
+  return getOperationAST(args.document, args.operationName)?.operation === 'query';
 }
 
 function usePageSizeLimit(): Plugin<GraphQLContext> {
@@ -102,7 +106,13 @@ export function buildApp(config: AppConfig, database: Database): App {
       return { viewer, prisma: database.prisma, statements: { statements: 0 } };
     },
     plugins: [
-      useStatementCounting(config.debugSql),
+      // Queries run as code compiled once per document (graphql-jit) instead of graphql-js' interpreter: the
+      // flow graph resolves thousands of fields per page (bench/RESULTS.md, reads). Mutations and
+      // subscriptions keep the reference executor.
+      useGraphQlJit({}, { enableIf: isQuery }),
+      // Counting runs every operation inside an AsyncLocalStorage context, which puts async hooks on every
+      // promise of the process; pay for that only when the counts are reported (bench/RESULTS.md, reads).
+      ...(config.debugSql ? [useStatementCounting()] : []),
       usePageSizeLimit(),
       useReadinessCheck({
         endpoint: '/ready',
