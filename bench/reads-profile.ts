@@ -35,7 +35,12 @@ const url = databaseUrl(baseUrl, `fg_bench_reads_${args.flows}`);
 const profileDir = `${ROOT}bench/results/profiles`;
 
 function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
@@ -123,24 +128,34 @@ async function main(): Promise<void> {
     subjectFlowId: rows[0].flow_id,
   };
   const checker = new BodyChecker('flowgraph', query, await expectedAnswer(client, query, context));
-  await client.end();
   const request = benchRequest('flowgraph', query, context);
   const base = `http://127.0.0.1:${port}`;
   await runLoad(base, request, checker, { connections: Number(args.connections), duration: 2 }); // warm-up
+  const backends = async () =>
+    (await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map(
+      (row) => row.pid,
+    );
+  const pgCpu = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  const pids = await backends();
+  const pgBefore = pgCpu(pids);
   const cpuBefore = cpuSecondsOf(child.pid!);
   const result = await runLoad(base, request, checker, {
     connections: Number(args.connections),
     duration: Number(args.duration),
   });
   const cpuMs = ((cpuSecondsOf(child.pid!) - cpuBefore) / result.requests) * 1000;
+  const pgMs = ((pgCpu(pids) - pgBefore) / result.requests) * 1000;
+  await client.end();
   console.log(
     `(${query}) ${result.requestsPerSecond.toFixed(1)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
-      `flowgraph CPU ${cpuMs.toFixed(2)} ms/request${profiling ? ' (with the profiler running)' : ''}; load average ${loadavg()
+      `flowgraph CPU ${cpuMs.toFixed(2)} ms/request, PostgreSQL ${pgMs.toFixed(2)} ms/request${profiling ? ' (with the profiler running)' : ''}; load average ${loadavg()
         .map((v) => v.toFixed(2))
         .join(', ')}`,
   );
   child.kill('SIGTERM');
+  const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
   await exited;
+  clearTimeout(kill);
   if (!profiling) return;
   const file = readdirSync(profileDir).find((name) => !before.has(name) && name.endsWith('.cpuprofile'));
   if (!file) throw new Error('no profile written');
