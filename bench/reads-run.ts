@@ -100,11 +100,14 @@ async function statementsSoFar(server: RunningServer): Promise<number> {
 }
 
 /** SQL statements one request costs, per server and query, on one fixture size (bodies checked too). */
-async function countStatements(fixture: FixtureSummary, context: QueryContext): Promise<Record<ServerName, Record<QueryName, number>>> {
+async function countStatements(
+  fixture: FixtureSummary,
+  context: QueryContext,
+  servers: Record<ServerName, RunningServer>,
+): Promise<Record<ServerName, Record<QueryName, number>>> {
   const url = databaseUrl(baseUrl, fixture.database);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const servers = await startAll(url, true);
   try {
     const counts = {} as Record<ServerName, Record<QueryName, number>>;
     for (const name of SERVERS) {
@@ -127,7 +130,6 @@ async function countStatements(fixture: FixtureSummary, context: QueryContext): 
     }
     return counts;
   } finally {
-    await stopAll(servers);
     await client.end();
   }
 }
@@ -149,11 +151,14 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-async function measureLoad(fixture: FixtureSummary, context: QueryContext): Promise<{ samples: RunSample[]; versions: Record<ServerName, string> }> {
+async function measureLoad(
+  fixture: FixtureSummary,
+  context: QueryContext,
+  servers: Record<ServerName, RunningServer>,
+): Promise<{ samples: RunSample[]; versions: Record<ServerName, string> }> {
   const url = databaseUrl(baseUrl, fixture.database);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const servers = await startAll(url, false);
   const samples: RunSample[] = [];
   try {
     const checkers = {} as Record<ServerName, Record<QueryName, BodyChecker>>;
@@ -210,7 +215,6 @@ async function measureLoad(fixture: FixtureSummary, context: QueryContext): Prom
     }
     return { samples, versions: Object.fromEntries(SERVERS.map((name) => [name, servers[name].version])) as Record<ServerName, string> };
   } finally {
-    await stopAll(servers);
     await client.end();
   }
 }
@@ -278,7 +282,8 @@ function summarize(samples: RunSample[]): { rows: Summary[]; ratios: Record<Quer
 function markdown(report: Report): string {
   const { rows, ratios } = report.summary;
   const lines: string[] = [];
-  lines.push(`Measured ${report.date} with \`${report.command}\` (${report.config.runs} interleaved runs of ${report.config.duration} s per server and query, ` +
+  const each = smoke ? '30 requests' : `${report.config.duration} s`;
+  lines.push(`Measured ${report.date} with \`${report.command}\` (${report.config.runs} interleaved runs of ${each} per server and query, ` +
     `${report.config.connections} connections, closed model, ${report.config.warmup} s warm-up; medians).`);
   lines.push('');
   lines.push(`Machine: ${report.machine.cpus}, ${report.machine.memoryGiB} GiB, ${report.machine.os}; PostgreSQL ${report.machine.postgres} on 127.0.0.1. ` +
@@ -357,17 +362,33 @@ async function main(): Promise<void> {
   }
   const contextOf = (fixture: FixtureSummary): QueryContext => ({ tenant: fixture.tenant, subjectFlowId: fixture.subjectFlowId });
 
+  // The smoke run loads the servers it counted with (flowgraph reporting its statements), to stay short; the
+  // full run measures load on servers started for it, configured as in production.
+  let reusable: Record<ServerName, RunningServer> | undefined;
   const statementCounts: Report['statementCounts'] = [];
   for (const flows of config.sizes) {
     const fixture = fixtures.find((f) => f.flows === flows)!;
-    const counts = await countStatements(fixture, contextOf(fixture));
-    statementCounts.push({ flows, counts });
-    log(`statements at ${flows} flows: ` + SERVERS.map((name) => `${name} ${config.queries.map((q) => `${q}=${counts[name][q]}`).join(' ')}`).join('; '));
+    const servers = await startAll(databaseUrl(baseUrl, fixture.database), true);
+    try {
+      const counts = await countStatements(fixture, contextOf(fixture), servers);
+      statementCounts.push({ flows, counts });
+      log(`statements at ${flows} flows: ` + SERVERS.map((name) => `${name} ${config.queries.map((q) => `${q}=${counts[name][q]}`).join(' ')}`).join('; '));
+    } finally {
+      if (smoke && flows === config.loadSize) reusable = servers;
+      else await stopAll(servers);
+    }
   }
 
   const loadFixture = fixtures.find((f) => f.flows === config.loadSize)!;
   log(`load on ${loadFixture.database}: ${config.runs} runs x ${config.queries.length} queries x ${SERVERS.length} servers`);
-  const { samples, versions } = await measureLoad(loadFixture, contextOf(loadFixture));
+  const loadServers = reusable ?? (await startAll(databaseUrl(baseUrl, loadFixture.database), false));
+  let measured: Awaited<ReturnType<typeof measureLoad>>;
+  try {
+    measured = await measureLoad(loadFixture, contextOf(loadFixture), loadServers);
+  } finally {
+    await stopAll(loadServers);
+  }
+  const { samples, versions } = measured;
 
   const report: Report = {
     date: new Date().toISOString(),
