@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string' },
     queries: { type: 'string' },
     out: { type: 'string' },
+    /** Render the report of an earlier run (its JSON file) instead of measuring. */
+    from: { type: 'string' },
     'write-results': { type: 'boolean', default: false },
   },
 });
@@ -288,6 +290,14 @@ function markdown(report: Report): string {
   lines.push('');
   lines.push(`Machine: ${report.machine.cpus}, ${report.machine.memoryGiB} GiB, ${report.machine.os}; PostgreSQL ${report.machine.postgres} on 127.0.0.1. ` +
     `Load average before the run: ${report.loadBefore}; after: ${report.loadAfter}.`);
+  const cores = Number.parseInt(report.machine.cpus, 10) || 1;
+  const load = Math.max(...[report.loadBefore, report.loadAfter].map((text) => Number.parseFloat(text)));
+  if (load > cores) {
+    lines.push('');
+    lines.push(`**The machine was busy:** a load average of ${load.toFixed(1)} on ${cores} cores means other processes competed ` +
+      'for the CPU during the run, so absolute throughput is low and noisy. The ratios compare servers measured seconds ' +
+      'apart in the same rounds; the CPU cost per request (last column of the ratio table) is the steadier comparison.');
+  }
   lines.push('');
   lines.push(`Fixture (${report.fixtures.at(-1)?.database}): ${report.loadFixture.flows} master flows, ${report.loadFixture.imports} imports, ` +
     `${report.loadFixture.rawRecords} raw records, ${report.loadFixture.discoveryFlows} discovery flows; seed ${report.seed}.`);
@@ -303,11 +313,18 @@ function markdown(report: Report): string {
     );
   }
   lines.push('');
-  lines.push('| query | flowgraph / PostGraphile | flowgraph / floor | per run (PostGraphile/floor) |');
-  lines.push('|---|---:|---:|---|');
+  lines.push('| query | flowgraph / PostGraphile | flowgraph / floor | per run (PostGraphile/floor) | CPU per request (server + PostgreSQL): flowgraph, PostGraphile, floor |');
+  lines.push('|---|---:|---:|---|---|');
   for (const query of report.config.queries) {
     const ratio = ratios[query];
-    lines.push(`| ${QUERY_TITLES[query]} | ${ratio.postgraphile.toFixed(2)}x | ${ratio.floor.toFixed(2)}x | ${ratio.perRun.join(', ')} |`);
+    const cpu = (server: ServerName) => {
+      const row = rows.find((r) => r.query === query && r.server === server)!;
+      return (row.nodeCpuMsPerRequest + row.postgresCpuMsPerRequest).toFixed(2);
+    };
+    lines.push(
+      `| ${QUERY_TITLES[query]} | ${ratio.postgraphile.toFixed(2)}x | ${ratio.floor.toFixed(2)}x | ${ratio.perRun.join(', ')} | ` +
+        `${cpu('flowgraph')}, ${cpu('postgraphile')}, ${cpu('floor')} ms |`,
+    );
   }
   lines.push('');
   lines.push(`SQL statements per request, by number of master flows in the database:`);
@@ -350,6 +367,13 @@ function writeResultsSection(text: string): void {
 }
 
 async function main(): Promise<void> {
+  if (args.from) {
+    const report = JSON.parse(readFileSync(args.from, 'utf8')) as Report;
+    const text = markdown(report);
+    console.log(text);
+    if (args['write-results']) writeResultsSection(text);
+    return;
+  }
   const loadBefore = os.loadavg().map((value) => value.toFixed(2)).join(', ');
   ensurePeersInstalled(log);
   const sizes = [...new Set([...config.sizes, config.loadSize])].sort((a, b) => a - b);
