@@ -1,11 +1,14 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
 
 export default defineConfig({
   resolve: {
-    // graphql ships both ESM (.mjs) and CommonJS builds; Yoga loads one and Vite would hand the tests the
-    // other, and graphql refuses objects from "another realm". Everything gets the CommonJS build, as in
-    // production under Node.
-    alias: { graphql: 'graphql/index.js' },
+    // graphql ships CommonJS (main) and ESM (module) builds. Node loads the CommonJS one for the libraries
+    // (Yoga, graphql-ws, Pothos), Vite would give the project's own modules the ESM one, and graphql refuses
+    // types from "another module or realm". One copy, as under Node.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
     include: ['test/**/*.test.ts'],
@@ -15,7 +18,8 @@ export default defineConfig({
     pool: 'forks',
     isolate: false,
     maxWorkers: 2,
-    testTimeout: 60_000,
+    // Generous: process tests start servers, and a shared CI machine can be slow. No test asserts speed.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     reporters: ['default'],
   },

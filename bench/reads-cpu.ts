@@ -8,10 +8,12 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { databaseUrl } from './reads-fixture.ts';
 import { BodyChecker } from './reads-load.ts';
 import { benchRequest, expectedAnswer, type QueryName } from './reads-queries.ts';
+import { benchToken, FLOWGRAPH_BENCH_ENV } from './reads-servers.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,15 +31,13 @@ const url = databaseUrl(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@1
 const client = new pg.Client({ connectionString: url });
 await client.connect();
 const { rows } = await client.query('SELECT client_account_id, engagement_id, flow_id FROM crewai_flow_state_extensions ORDER BY created_at LIMIT 1');
-const context = {
-  tenant: { clientAccountId: rows[0].client_account_id, engagementId: rows[0].engagement_id, userId: 'bench-user' },
-  subjectFlowId: rows[0].flow_id,
-};
+const tenant = { clientAccountId: rows[0].client_account_id, engagementId: rows[0].engagement_id, userId: 'bench-user' };
+const context = { tenant, subjectFlowId: rows[0].flow_id, token: await benchToken(tenant) };
 const checker = new BodyChecker('flowgraph', query, await expectedAnswer(client, query, context));
 await client.end();
 
 const database = await openDatabase({ databaseUrl: url, poolSize: 10 });
-const app = buildApp({ port: 0, host: '127.0.0.1', debugSql: args['debug-sql'], shutdownGraceMs: 1000 }, database);
+const app = buildApp({ ...loadConfig({ ...FLOWGRAPH_BENCH_ENV, DATABASE_URL: url }), debugSql: args['debug-sql'] }, database);
 const request = benchRequest('flowgraph', query, context);
 const send = async () => {
   const response = await app.yoga.fetch(`http://bench${request.path}`, { method: 'POST', headers: request.headers, body: request.body });

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { databaseUrl } from './reads-fixture.ts';
 import { BodyChecker, runLoad } from './reads-load.ts';
 import { benchRequest, expectedAnswer, type QueryName } from './reads-queries.ts';
-import { ensurePeersInstalled, ROOT } from './reads-servers.ts';
+import { benchToken, ensurePeersInstalled, FLOWGRAPH_BENCH_ENV, ROOT } from './reads-servers.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const flags = profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(args.node ?? process.execPath, [...flags, '--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: url, PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_SEED: '0' },
+    env: { ...process.env, ...FLOWGRAPH_BENCH_ENV, DATABASE_URL: url },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
@@ -123,10 +123,8 @@ async function main(): Promise<void> {
   const { rows } = await client.query(
     'SELECT client_account_id, engagement_id, flow_id FROM crewai_flow_state_extensions ORDER BY created_at LIMIT 1',
   );
-  const context = {
-    tenant: { clientAccountId: rows[0].client_account_id, engagementId: rows[0].engagement_id, userId: 'bench-user' },
-    subjectFlowId: rows[0].flow_id,
-  };
+  const tenant = { clientAccountId: rows[0].client_account_id, engagementId: rows[0].engagement_id, userId: 'bench-user' };
+  const context = { tenant, subjectFlowId: rows[0].flow_id, token: await benchToken(tenant) };
   const checker = new BodyChecker('flowgraph', query, await expectedAnswer(client, query, context));
   const request = benchRequest('flowgraph', query, context);
   const base = `http://127.0.0.1:${port}`;

@@ -32,6 +32,8 @@ export interface BenchTenant {
 
 export interface QueryContext {
   tenant: BenchTenant;
+  /** Bearer token for flowgraph (src/auth): the tenant's claims, signed with the benchmark's secret. */
+  token: string;
   /** The master flow of (a) and (c). */
   subjectFlowId: string;
 }
@@ -141,6 +143,8 @@ export function benchRequest(server: ServerName, query: QueryName, context: Quer
     headers: {
       'content-type': 'application/json',
       accept: 'application/json',
+      // flowgraph verifies the token; the floor reads the tenant from the headers below.
+      authorization: `Bearer ${context.token}`,
       'x-client-account-id': tenant.clientAccountId,
       'x-engagement-id': tenant.engagementId,
       'x-user-id': tenant.userId,

@@ -24,7 +24,7 @@ import {
   type QueryName,
   type ServerName,
 } from './reads-queries.ts';
-import { cpuBetween, ensurePeersInstalled, ROOT, sampleCpu, startServer, type RunningServer } from './reads-servers.ts';
+import { benchToken, cpuBetween, ensurePeersInstalled, ROOT, sampleCpu, startServer, type RunningServer } from './reads-servers.ts';
 
 const SERVERS: ServerName[] = ['flowgraph', 'postgraphile', 'floor'];
 const SERVER_TITLES: Record<ServerName, string> = { flowgraph: 'flowgraph', postgraphile: 'PostGraphile', floor: 'floor (raw SQL)' };
@@ -384,7 +384,11 @@ async function main(): Promise<void> {
       (fixture.loadedMs === null ? ' (reused)' : ` (loaded in ${fixture.loadedMs} ms)`));
     fixtures.push(fixture);
   }
-  const contextOf = (fixture: FixtureSummary): QueryContext => ({ tenant: fixture.tenant, subjectFlowId: fixture.subjectFlowId });
+  const contexts = new Map<number, QueryContext>();
+  for (const fixture of fixtures) {
+    contexts.set(fixture.flows, { tenant: fixture.tenant, subjectFlowId: fixture.subjectFlowId, token: await benchToken(fixture.tenant) });
+  }
+  const contextOf = (fixture: FixtureSummary): QueryContext => contexts.get(fixture.flows)!;
 
   // The smoke run loads the servers it counted with (flowgraph reporting its statements), to stay short; the
   // full run measures load on servers started for it, configured as in production.

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { mintDevToken } from '../src/auth/dev-token.ts';
 import type { ServerName } from './reads-queries.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -25,6 +26,37 @@ export function ensurePeersInstalled(log: (line: string) => void): void {
   const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: PEERS_DIR, stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`npm ci in ${PEERS_DIR} failed (exit ${result.status})`);
   writeFileSync(stampFile, stamp);
+}
+
+/**
+ * flowgraph as deployed: production mode, bearer tokens (HS256) verified on every request. Per-request
+ * logging is turned down to warnings, as in the other benchmarks: PostGraphile and the floor log nothing.
+ */
+export const FLOWGRAPH_BENCH_ENV = {
+  NODE_ENV: 'production',
+  PORT: '0',
+  HOST: '127.0.0.1',
+  FLOWGRAPH_SEED: '0',
+  FLOWGRAPH_LOG_LEVEL: 'warn',
+  FLOWGRAPH_AUTH: 'jwt',
+  FLOWGRAPH_JWT_SECRET: 'flowgraph-read-benchmark-secret-0123456789abcdef',
+  FLOWGRAPH_JWT_ISSUER: 'flowgraph-bench',
+  FLOWGRAPH_JWT_AUDIENCE: 'flowgraph',
+} as const;
+
+/** A bearer token for the benchmark's tenant, accepted by a flowgraph started with FLOWGRAPH_BENCH_ENV. */
+export function benchToken(tenant: { clientAccountId: string; engagementId: string; userId: string }): Promise<string> {
+  return mintDevToken(
+    {
+      mode: 'jwt',
+      jwtSecret: FLOWGRAPH_BENCH_ENV.FLOWGRAPH_JWT_SECRET,
+      jwksUrl: undefined,
+      issuer: FLOWGRAPH_BENCH_ENV.FLOWGRAPH_JWT_ISSUER,
+      audience: FLOWGRAPH_BENCH_ENV.FLOWGRAPH_JWT_AUDIENCE,
+      clockToleranceSeconds: 5,
+    },
+    { ...tenant, roles: ['viewer'] },
+  );
 }
 
 export interface RunningServer {
@@ -90,11 +122,8 @@ export async function startServer(name: ServerName, options: StartOptions): Prom
       cwd: ROOT,
       env: {
         ...process.env,
-        NODE_ENV: 'production',
+        ...FLOWGRAPH_BENCH_ENV,
         DATABASE_URL: databaseUrl,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        FLOWGRAPH_SEED: '0',
         FLOWGRAPH_DEBUG_SQL: options.debugSql ? '1' : '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

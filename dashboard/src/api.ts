@@ -100,7 +100,11 @@ export class Api {
     return this.socket;
   }
 
-  /** Subscribes; `variables()` is evaluated on every (re)subscription, so it can carry the last cursor. */
+  /**
+   * Subscribes; `variables()` is evaluated on every (re)subscription, so it can carry the last cursor.
+   * A subscription the server ends (an overflowing subscriber, an expired cursor) or that fails is started
+   * again after a short pause, until the returned function is called.
+   */
   subscribe<TResult, TVariables>(
     document: TypedDocumentString<TResult, TVariables>,
     variables: () => TVariables,
@@ -109,6 +113,9 @@ export class Api {
   ): () => void {
     let stopped = false;
     let unsubscribe: () => void = () => {};
+    const restart = () => {
+      if (!stopped) setTimeout(start, 300);
+    };
     const start = () => {
       if (stopped) return;
       unsubscribe = this.client().subscribe<TResult>(
@@ -117,11 +124,9 @@ export class Api {
           next: (result) => (result.data ? onData(result.data as TResult) : onError(result.errors)),
           error: (error) => {
             onError(error);
-            // A subscription that ended with an error (for example a slow consumer overflowing its buffer)
-            // is started again from the last cursor the caller recorded.
-            setTimeout(start, 500);
+            restart();
           },
-          complete: () => {},
+          complete: restart,
         },
       );
     };

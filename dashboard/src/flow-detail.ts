@@ -2,7 +2,10 @@
 // and (once events exist) its history.
 import type { Api } from './api';
 import { h, present } from './dom';
+import { flowActions } from './flow-actions';
 import { flowGraphDiagram } from './flow-graph-diagram';
+import { FlowHistory } from './flow-history';
+import type { LiveEvent } from './live-events';
 import { phaseBar, statusPill } from './flows-table';
 import { label, PHASES, relativeTime } from './format';
 import { DashboardFlowDetailDocument, type DashboardFlowDetailQuery } from './generated/graphql';
@@ -20,15 +23,31 @@ export type Flow = NonNullable<DashboardFlowDetailQuery['masterFlow']>;
 export class FlowDetail {
   readonly element = h('section', { class: 'detail' });
   private records: RecordsState = { isValid: null };
-  /** Extra sections (history, actions) contributed by other modules, rendered under the summary. */
-  readonly extras: ((flow: Flow) => HTMLElement | null)[] = [];
+  private readonly history: FlowHistory;
+  private historyLoaded = false;
+  private pending: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly api: Api,
     readonly flowId: string,
-  ) {}
+    private readonly navigate: (hash: string) => void,
+  ) {
+    this.history = new FlowHistory(api, flowId);
+  }
+
+  /** A live event: this flow's go into its history and redraw the view (coalesced over 100 ms). */
+  onEvent(event: LiveEvent): void {
+    if (event.flowId !== this.flowId) return;
+    this.history.add(event);
+    clearTimeout(this.pending);
+    this.pending = setTimeout(() => void this.render(), 100);
+  }
 
   async render(): Promise<void> {
+    if (!this.historyLoaded) {
+      this.historyLoaded = true;
+      await this.history.load();
+    }
     const page = this.records.before
       ? { last: RECORDS_PAGE, before: this.records.before }
       : { first: RECORDS_PAGE, after: this.records.after ?? null };
@@ -57,7 +76,7 @@ export class FlowDetail {
         h('dt', {}, 'Last change'), h('dd', { title: flow.updatedAt }, relativeTime(flow.updatedAt)),
         h('dt', {}, 'Flow id'), h('dd', { class: 'mono' }, flow.flowId),
       ),
-      ...this.extras.map((extra) => extra(flow)),
+      flowActions(this.api, flow, { changed: () => void this.render(), deleted: () => this.navigate('#/') }),
       h('h2', {}, 'Flow graph'),
       flowGraphDiagram(flow),
       discovery
@@ -74,6 +93,8 @@ export class FlowDetail {
           )
         : null,
       this.recordsTable(flow),
+      h('h2', {}, 'History'),
+      this.history.element,
     ));
   }
 

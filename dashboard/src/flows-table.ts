@@ -2,6 +2,8 @@
 import type { Api } from './api';
 import { h, present } from './dom';
 import { label, PHASES, relativeTime } from './format';
+import type { LiveEvent } from './live-events';
+import { uploadForm } from './upload-form';
 import { DashboardFlowsDocument, type FlowRowFragment, type MasterFlowStatus, type FlowType } from './generated/graphql';
 
 const STATUSES: MasterFlowStatus[] = ['INITIALIZED', 'RUNNING', 'PAUSED', 'COMPLETED', 'FAILED'];
@@ -33,11 +35,20 @@ interface TableState {
 export class FlowsTable {
   readonly element = h('section', { class: 'flows' });
   private state: TableState = { statuses: [], type: '' };
+  private pending: ReturnType<typeof setTimeout> | undefined;
+  private readonly changed = new Set<string>();
 
   constructor(
     private readonly api: Api,
     private readonly open: (flowId: string) => void,
   ) {}
+
+  /** A live event: redraw the current page (coalesced over 100 ms) and highlight the changed row. */
+  onEvent(event: LiveEvent): void {
+    this.changed.add(event.flowId);
+    clearTimeout(this.pending);
+    this.pending = setTimeout(() => void this.render(), 100);
+  }
 
   async render(): Promise<void> {
     const filter = {
@@ -51,6 +62,7 @@ export class FlowsTable {
     const connection = data.masterFlows;
     const body = h('tbody', {}, connection.edges.map((edge) => this.row(edge.node)));
     this.element.replaceChildren(...present(
+      uploadForm(this.api, this.open),
       this.filters(),
       h(
         'table',
@@ -119,9 +131,10 @@ export class FlowsTable {
 
   private row(flow: FlowRowFragment): HTMLTableRowElement {
     const discovery = flow.discoveryFlows[0];
+    const flash = this.changed.delete(flow.flowId);
     return h(
       'tr',
-      { 'data-flow-id': flow.flowId, tabindex: 0, onclick: () => this.open(flow.flowId), onkeydown: (event: Event) => (event as KeyboardEvent).key === 'Enter' && this.open(flow.flowId) },
+      { class: flash ? 'flash' : undefined, 'data-flow-id': flow.flowId, tabindex: 0, onclick: () => this.open(flow.flowId), onkeydown: (event: Event) => (event as KeyboardEvent).key === 'Enter' && this.open(flow.flowId) },
       h('td', { class: 'name' }, flow.flowName ?? flow.flowId),
       h('td', {}, label(flow.flowType)),
       h('td', {}, statusPill(flow.flowStatus)),

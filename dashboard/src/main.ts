@@ -4,6 +4,7 @@ import { Api, type ConnectionState, type Credentials } from './api';
 import { h } from './dom';
 import { FlowDetail } from './flow-detail';
 import { FlowsTable } from './flows-table';
+import { LiveEvents } from './live-events';
 
 const view = document.getElementById('view')!;
 const badge = document.getElementById('connection')!;
@@ -54,10 +55,17 @@ async function main(): Promise<void> {
   const api = new Api(credentials);
   api.onConnectionState(showState);
 
-  let current: FlowsTable | FlowDetail;
+  const navigate = (hash: string) => (location.hash = hash);
+  let current: FlowsTable | FlowDetail | undefined;
+  const live = new LiveEvents(api);
+  live.onEvent((event) => current?.onEvent(event));
+  live.onReset(() => void current?.render());
+  // The cursor is read before the first page is fetched: nothing that happens in between is missed.
+  await live.start();
+
   const route = async () => {
     const match = /^#\/flows\/([0-9a-f-]{36})$/i.exec(location.hash);
-    current = match ? new FlowDetail(api, match[1]!) : new FlowsTable(api, (flowId) => (location.hash = `#/flows/${flowId}`));
+    current = match ? new FlowDetail(api, match[1]!, navigate) : new FlowsTable(api, (flowId) => navigate(`#/flows/${flowId}`));
     view.replaceChildren(current.element);
     try {
       await current.render();

@@ -16,7 +16,16 @@ import type { SqlSession } from './sql-session.ts';
 export const defaultMigrationsDir = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
 /** Prisma's own lock key, so `prisma migrate deploy` and flowgraph never migrate at the same time. */
-const PRISMA_MIGRATE_LOCK_KEY = 72707369;
+export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
+
+/**
+ * `_prisma_migrations.logs` of the first migration while `npm run repair` is validating the constraints it
+ * added to a legacy database (src/services/legacy-repair.ts); the row is finished when the repair is.
+ */
+export const REPAIR_MARKER = 'flowgraph repair in progress';
+
+/** The table every legacy database of the old platform has (shared/legacy/schema.sql). */
+const LEGACY_MASTER_TABLE = 'crewai_flow_state_extensions';
 
 export interface Migration {
   name: string;
@@ -66,7 +75,7 @@ export async function readMigrations(dir = defaultMigrationsDir): Promise<Migrat
   );
 }
 
-const CREATE_HISTORY_TABLE = `
+export const CREATE_HISTORY_TABLE = `
   CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "id"                  VARCHAR(36) PRIMARY KEY NOT NULL,
     "checksum"            VARCHAR(64) NOT NULL,
@@ -83,6 +92,7 @@ interface HistoryRow {
   checksum: string;
   finished_at: Date | null;
   rolled_back_at: Date | null;
+  logs: string | null;
 }
 
 async function readHistory(session: SqlSession): Promise<HistoryRow[]> {
@@ -91,7 +101,7 @@ async function readHistory(session: SqlSession): Promise<HistoryRow[]> {
   );
   if (!exists?.present) return [];
   return session.query<HistoryRow>(
-    `SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at`,
+    `SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM "_prisma_migrations" ORDER BY started_at`,
   );
 }
 
@@ -100,6 +110,12 @@ function compare(migrations: Migration[], history: HistoryRow[]): MigrationStatu
     history.filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((row) => [row.migration_name, row]),
   );
   const unfinished = history.find((row) => row.finished_at === null && row.rolled_back_at === null);
+  if (unfinished?.logs?.startsWith(REPAIR_MARKER)) {
+    throw new MigrationHistoryError(
+      'A repair of this legacy database was interrupted while it validated its constraints. ' +
+        'Run `npm run repair -- --apply` (with the same database) to finish it.',
+    );
+  }
   if (unfinished) {
     // Left by `prisma migrate deploy` (which does not use transactions): the database may hold part of it.
     throw new MigrationHistoryError(
@@ -124,6 +140,22 @@ function describe(error: unknown): string {
 }
 
 /**
+ * A database of the old platform has flowgraph's tables with the wrong constraints: the first migration
+ * would fail on it, and only `npm run repair` can turn it into one flowgraph serves. Refused before
+ * anything is written (not even `_prisma_migrations`).
+ */
+async function refuseLegacy(session: SqlSession): Promise<void> {
+  const [legacy] = await session.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [LEGACY_MASTER_TABLE]);
+  if (legacy?.present) {
+    throw new MigrationHistoryError(
+      `This database holds the tables of the old discovery platform (${LEGACY_MASTER_TABLE}) but none of flowgraph's ` +
+        'migrations. Inspect it with `npm run doctor -- --database-url URL`, then repair it with ' +
+        '`npm run repair -- --database-url URL --apply` (README: "Migrating an existing database").',
+    );
+  }
+}
+
+/**
  * Applies every pending migration, in name order, each in its own transaction. Returns the names
  * applied. Throws MigrationFailedError (after recording the failure) when one fails.
  */
@@ -135,8 +167,10 @@ export async function applyMigrations(
   const all = migrations ?? (await readMigrations());
   if (useAdvisoryLock) await session.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
   try {
+    const history = await readHistory(session);
+    const status = compare(all, history); // throws on an unfinished migration, an interrupted repair included
+    if (status.applied.length === 0) await refuseLegacy(session);
     await session.exec(CREATE_HISTORY_TABLE);
-    const status = compare(all, await readHistory(session));
     const applied: string[] = [];
     for (const migration of all.filter((m) => status.pending.includes(m.name))) {
       const id = randomUUID();

@@ -1,8 +1,15 @@
 // Connections refuse `first`/`last` beyond the cap with a clear error instead of silently returning
 // fewer rows than asked (Pothos' maxConnectionSize clamps). Checked once per operation, before any
 // resolver runs, over every connection field in the document, so fields added later are covered.
-import { GraphQLError, getNamedType, TypeInfo, valueFromAST, visit, visitWithTypeInfo, GraphQLInt } from 'graphql';
-import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { GraphQLError, getNamedType, isUnionType, TypeInfo, valueFromAST, visit, visitWithTypeInfo, GraphQLInt } from 'graphql';
+import type { DocumentNode, GraphQLOutputType, GraphQLSchema } from 'graphql';
+
+/** A connection, or a union of a connection and typed errors (fields with `errors`). */
+function isConnection(type: GraphQLOutputType): boolean {
+  const named = getNamedType(type);
+  if (isUnionType(named)) return named.getTypes().some((member) => member.name.endsWith('Connection'));
+  return named.name.endsWith('Connection');
+}
 
 export function pageSizeErrors(
   schema: GraphQLSchema,
@@ -17,7 +24,7 @@ export function pageSizeErrors(
     visitWithTypeInfo(typeInfo, {
       Field(node) {
         const field = typeInfo.getFieldDef();
-        if (!field || !getNamedType(field.type).name.endsWith('Connection')) return;
+        if (!field || !isConnection(field.type)) return;
         for (const argument of node.arguments ?? []) {
           if (argument.name.value !== 'first' && argument.name.value !== 'last') continue;
           const value = valueFromAST(argument.value, GraphQLInt, variables ?? undefined);

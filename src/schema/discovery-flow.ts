@@ -5,6 +5,12 @@ import type { DiscoveryFlowStatus } from '../domain/master-flow-status.ts';
 import { DiscoveryFlowStatusEnum } from './discovery-flow-status.ts';
 import { DiscoveryPhaseEnum } from './discovery-phase.ts';
 import { DiscoveryPhaseStatusRef } from './discovery-phase-status.ts';
+import { FlowNotFoundError, FlowNotRunningError, PhaseOutOfOrderError, StaleFlowError } from '../domain/flow-errors.ts';
+import { completeDiscoveryPhase } from '../services/master-flow-lifecycle.ts';
+import './flow-not-found-error.ts';
+import './flow-not-running-error.ts';
+import './phase-out-of-order-error.ts';
+import './stale-flow-error.ts';
 
 export const DiscoveryFlowRef = builder.prismaNode('DiscoveryFlow', {
   description: 'The child flow that walks an import\'s data through the five discovery phases.',
@@ -47,3 +53,33 @@ export const DiscoveryFlowRef = builder.prismaNode('DiscoveryFlow', {
     dataImport: t.relation('dataImport', { nullable: true, description: 'The import the flow was started for.' }),
   }),
 });
+
+builder.mutationField('completeDiscoveryPhase', (t) =>
+  t.prismaField({
+    type: 'DiscoveryFlow',
+    authScopes: { operator: true },
+    description:
+      'Completes the current phase of a running master flow\'s discovery flow and recomputes its progress; completing asset_inventory completes the discovery flow and its master flow in the same transaction. Bumps the master flow\'s version.',
+    args: {
+      flowId: t.arg({ type: 'UUID', required: true, description: 'The master flow (its discovery flow has the same flow id).' }),
+      phase: t.arg({ type: DiscoveryPhaseEnum, required: true, description: 'The phase to complete: it must be the current one.' }),
+      version: t.arg.int({
+        required: false,
+        description: 'The master flow version the client last saw; when given, a StaleFlow error if it changed since.',
+      }),
+    },
+    errors: {
+      types: [FlowNotFoundError, PhaseOutOfOrderError, FlowNotRunningError, StaleFlowError],
+      directResult: true,
+      union: { name: 'CompleteDiscoveryPhaseResult', description: 'The discovery flow after the change, or why nothing changed.' },
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const id = await completeDiscoveryPhase(ctx.prisma, ctx.viewer, {
+        flowId: args.flowId,
+        phase: args.phase,
+        expectedVersion: args.version ?? null,
+      });
+      return ctx.prisma.discoveryFlow.findFirstOrThrow({ ...query, where: { id, ...tenantWhere(ctx) } });
+    },
+  }),
+);

@@ -4,6 +4,7 @@ import { relationLoadStrategyFor } from '../db/relation-load-strategy.ts';
 import type { FlowType } from '../domain/flow-types.ts';
 import type { MasterFlowStatus } from '../domain/master-flow-status.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
+import { masterFlowChangeStream } from '../services/flow-event-stream.ts';
 import { FlowTypeEnum } from './flow-type.ts';
 import { MasterFlowStatusEnum } from './master-flow-status.ts';
 import { parsePhaseTransitions, PhaseTransitionRef } from './phase-transition.ts';
@@ -176,3 +177,19 @@ builder.queryFields((t) => ({
   ),
 }));
 
+
+builder.subscriptionFields((t) => ({
+  masterFlowChanged: t.prismaField({
+    type: 'MasterFlow',
+    nullable: true,
+    description:
+      'The master flow now, then again after each of its changes (changes that happen while the previous state is ' +
+      'being sent fold into one). Null, and the end of the subscription, when the flow does not exist, belongs to ' +
+      'another tenant, or has been deleted.',
+    args: { flowId: t.arg({ type: 'UUID', required: true, description: 'The flow id.' }) },
+    subscribe: (_root, args, ctx) =>
+      masterFlowChangeStream(ctx.prisma, ctx.events.hub, ctx.viewer, args.flowId.toLowerCase()),
+    resolve: (query, _change, args, ctx) =>
+      ctx.prisma.masterFlow.findFirst({ ...query, where: { flowId: args.flowId, ...tenantWhere(ctx) } }),
+  }),
+}));

@@ -1,4 +1,5 @@
 import { builder } from '../builder.ts';
+import { mapStatus, STATUS_COLUMNS } from '../domain/legacy-values.ts';
 import type { MasterFlowStatus } from '../domain/master-flow-status.ts';
 import { MasterFlowStatusEnum } from './master-flow-status.ts';
 
@@ -25,11 +26,29 @@ export const PhaseTransitionRef = builder.objectRef<PhaseTransitionShape>('Phase
   }),
 });
 
+const MASTER_STATUS_COLUMN = STATUS_COLUMNS.find((column) => column.table === 'crewai_flow_state_extensions')!;
+
+/**
+ * A status as flowgraph names it. Legacy histories use the old platform's names ('in_progress',
+ * 'pending'); they are shown under the names the repair maps them to (src/domain/legacy-values.ts), and
+ * the stored history is left as it is. A name no rule maps is not a status this API can show.
+ */
+function shownStatus(value: unknown): MasterFlowStatus | undefined {
+  if (typeof value !== 'string') return undefined;
+  const mapped = mapStatus(MASTER_STATUS_COLUMN, value);
+  if (mapped === null) return value as MasterFlowStatus;
+  return mapped === 'unmapped' ? undefined : (mapped.to as MasterFlowStatus);
+}
+
 /** Legacy rows may hold transitions in other shapes; only well-formed entries are exposed. */
 export function parsePhaseTransitions(value: unknown): PhaseTransitionShape[] {
   if (!Array.isArray(value)) return [];
-  return value.filter(
-    (entry): entry is PhaseTransitionShape =>
-      typeof entry === 'object' && entry !== null && typeof entry.to === 'string' && typeof entry.at === 'string',
-  ).map((entry) => ({ ...entry, by: typeof entry.by === 'string' ? entry.by : 'unknown', from: entry.from ?? null }));
+  return value.flatMap((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) return [];
+    const { from, to, at, by } = entry as Record<string, unknown>;
+    const shownTo = shownStatus(to);
+    const shownFrom = from === null || from === undefined ? null : shownStatus(from);
+    if (!shownTo || shownFrom === undefined || typeof at !== 'string') return [];
+    return [{ from: shownFrom, to: shownTo, at, by: typeof by === 'string' ? by : 'unknown' }];
+  });
 }

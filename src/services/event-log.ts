@@ -5,19 +5,18 @@
 // Sequence numbers come from the single row of flow_event_sequence, incremented with UPDATE: the row
 // lock is held until the transaction ends, so a second writer waits, and numbers become visible in
 // exactly the order they were drawn (a plain sequence hands out numbers that commit out of order, and
-// a reader that saw N could later see N-1 appear). A rolled-back writer releases its numbers to the
-// next one, so the log has no gaps either. Append events last in a transaction to hold the lock briefly.
-import type { Prisma } from '../generated/prisma/client.ts';
+// a reader that saw N could later see N-1 appear; test/event-log.test.ts shows both). A rolled-back
+// writer releases its numbers to the next one, so the log has no gaps either. Append events last in a
+// transaction to hold the lock briefly.
+//
+// Waking the listeners needs nothing here: a statement trigger on flow_events (migration
+// 20261127000000_flow_event_delivery) calls pg_notify, which PostgreSQL delivers at commit and drops on
+// rollback.
+import type { FlowEventFilter, Tenant } from '../domain/flow-event-filter.ts';
+import type { FlowEventKind } from '../domain/flow-event-kinds.ts';
+import type { FlowEvent, Prisma, PrismaClient } from '../generated/prisma/client.ts';
 
-export const FLOW_EVENT_KINDS = [
-  'master_flow_created',
-  'import_stored',
-  'status_changed',
-  'phase_completed',
-  'master_flow_deleted',
-] as const;
-
-export type FlowEventKind = (typeof FLOW_EVENT_KINDS)[number];
+export { FLOW_EVENT_KINDS, type FlowEventKind } from '../domain/flow-event-kinds.ts';
 
 export interface NewFlowEvent {
   clientAccountId: string;
@@ -42,4 +41,81 @@ export async function appendFlowEvents(tx: Prisma.TransactionClient, events: New
     data: events.map((event, index) => ({ ...event, payload: event.payload ?? {}, sequence: sequences[index]! })),
   });
   return sequences;
+}
+
+/** The committed end of the log and how far retention has pruned it. */
+export interface LogBounds {
+  /** The last sequence committed (0 when nothing was ever appended). */
+  lastSequence: bigint;
+  /** Every event up to this sequence is gone; cursors below it cannot be resumed. */
+  prunedThrough: bigint;
+}
+
+export async function readLogBounds(prisma: PrismaClient): Promise<LogBounds> {
+  const row = await prisma.flowEventSequence.findUnique({ where: { id: 1 } });
+  if (!row) throw new Error('flow_event_sequence has no row; the init migration seeds it');
+  return { lastSequence: row.lastSequence, prunedThrough: row.prunedThrough };
+}
+
+/**
+ * Whether a client holding `after` can resume from it: nothing after it has been pruned, and it is not
+ * beyond the end of the log (a cursor from another database, or from before a restore).
+ */
+export function isResumable(after: bigint, bounds: LogBounds): boolean {
+  return after >= bounds.prunedThrough && after <= bounds.lastSequence;
+}
+
+/** Every event after `after`, of every tenant, oldest first: what one process's listener fans out. */
+export function readEventsAfter(prisma: PrismaClient, after: bigint, limit: number): Promise<FlowEvent[]> {
+  return prisma.flowEvent.findMany({ where: { sequence: { gt: after } }, orderBy: { sequence: 'asc' }, take: limit });
+}
+
+export function flowEventWhere(tenant: Tenant, filter: FlowEventFilter): Prisma.FlowEventWhereInput {
+  return {
+    clientAccountId: tenant.clientAccountId,
+    engagementId: tenant.engagementId,
+    ...(filter.masterFlowId != null ? { masterFlowId: filter.masterFlowId } : {}),
+    ...(filter.flowTypes != null ? { flowType: { in: [...filter.flowTypes] } } : {}),
+    ...(filter.kinds != null ? { kind: { in: [...filter.kinds] } } : {}),
+  };
+}
+
+/** One tenant's events in (after, upTo], filtered, oldest first, at most `limit`. */
+export function readTenantEvents(
+  prisma: PrismaClient,
+  tenant: Tenant,
+  filter: FlowEventFilter,
+  range: { after: bigint; upTo?: bigint },
+  limit: number,
+): Promise<FlowEvent[]> {
+  return prisma.flowEvent.findMany({
+    where: {
+      ...flowEventWhere(tenant, filter),
+      sequence: { gt: range.after, ...(range.upTo !== undefined ? { lte: range.upTo } : {}) },
+    },
+    orderBy: { sequence: 'asc' },
+    take: limit,
+  });
+}
+
+/**
+ * Deletes the events older than the retention period and records how far the log is pruned, in one
+ * transaction. The log is cut at a sequence, not at a time: created_at is the writer's transaction start,
+ * which does not grow with the sequence, and cutting by time could leave holes a resuming client would
+ * silently skip. Everything up to the newest sequence older than the cut-off goes.
+ */
+export async function pruneFlowEvents(prisma: PrismaClient, retentionMs: number, now = new Date()): Promise<LogBounds & { deleted: number }> {
+  const cutoff = new Date(now.getTime() - retentionMs);
+  return prisma.$transaction(async (tx) => {
+    const newest = await tx.flowEvent.aggregate({ where: { createdAt: { lt: cutoff } }, _max: { sequence: true } });
+    const through = newest._max.sequence;
+    let deleted = 0;
+    if (through !== null) {
+      deleted = (await tx.flowEvent.deleteMany({ where: { sequence: { lte: through } } })).count;
+      await tx.$executeRaw`UPDATE flow_event_sequence SET pruned_through = GREATEST(pruned_through, ${through}) WHERE id = 1`;
+    }
+    const row = await tx.flowEventSequence.findUnique({ where: { id: 1 } });
+    if (!row) throw new Error('flow_event_sequence has no row; the init migration seeds it');
+    return { deleted, lastSequence: row.lastSequence, prunedThrough: row.prunedThrough };
+  });
 }

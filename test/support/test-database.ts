@@ -33,6 +33,6 @@ export async function resetDatabase(database: Database): Promise<void> {
   );
   await database.sql.exec(
     `TRUNCATE ${tables.map((table) => `"${table.tablename}"`).join(', ')} CASCADE;
-     UPDATE flow_event_sequence SET last_sequence = 0;`,
+     UPDATE flow_event_sequence SET last_sequence = 0, pruned_through = 0;`,
   );
 }

@@ -28,6 +28,19 @@ export type DiscoveryPhase =
   /** Source fields are mapped to the platform's asset fields. */
   | 'FIELD_MAPPING';
 
+/** What a flow event records. */
+export type FlowEventKind =
+  /** An import was stored: its master flow, data import, raw records and discovery flow. */
+  | 'IMPORT_STORED'
+  /** A master flow was created. */
+  | 'MASTER_FLOW_CREATED'
+  /** The master flow and its whole subtree were deleted. */
+  | 'MASTER_FLOW_DELETED'
+  /** A discovery phase was completed (payload: phase, currentPhase, progressPercentage). */
+  | 'PHASE_COMPLETED'
+  /** The master flow's status changed (payload: before, after, version). */
+  | 'STATUS_CHANGED';
+
 /** The kind of work a master flow does. */
 export type FlowType =
   /** A assessment flow. */
@@ -81,6 +94,189 @@ export type MasterFlowStatus =
   /** Working through its phases. */
   | 'RUNNING';
 
+/** A file to import (multipart upload: CSV with a header row, or a JSON array of objects; UTF-8, a byte order mark is accepted) or inline rows, with what describes them. Give exactly one of `file` and `rows`. */
+export type StoreImportInput = {
+  /** The uploaded file. Its format comes from the extension of `filename` (.csv, .json), else from its MIME type. */
+  file?: unknown;
+  /** Name of the file (at most 255 characters). */
+  filename: string;
+  /** Makes retries safe: a second request with the same key, content and details returns the first import and writes nothing; the same key with anything different is an IdempotencyConflict. Keys are per tenant (at most 255 characters). */
+  idempotencyKey?: string | null | undefined;
+  /** Category of the import (at most 50 characters). */
+  importCategory?: string | null | undefined;
+  /** Kind of data, for example `servers` or `cmdb` (at most 50 characters). */
+  importType: string;
+  /** Rows given inline instead of a file; each should be an object, like the elements of a JSON upload. */
+  rows?: Array<unknown> | null | undefined;
+  /** System the data was exported from (at most 100 characters). */
+  sourceSystem?: string | null | undefined;
+};
+
+type ActionFailure_EmptyFile_Fragment = { message: string };
+
+type ActionFailure_FileTooLarge_Fragment = { message: string };
+
+type ActionFailure_FlowEventCursorExpiredError_Fragment = { message: string };
+
+type ActionFailure_FlowEventsOverflowError_Fragment = { message: string };
+
+type ActionFailure_FlowNotFound_Fragment = { message: string };
+
+type ActionFailure_FlowNotRunning_Fragment = { message: string };
+
+type ActionFailure_IdempotencyConflict_Fragment = { message: string };
+
+type ActionFailure_InvalidInput_Fragment = { message: string };
+
+type ActionFailure_InvalidTransition_Fragment = { message: string };
+
+type ActionFailure_MalformedFile_Fragment = { message: string };
+
+type ActionFailure_PhaseOutOfOrder_Fragment = { message: string };
+
+type ActionFailure_StaleFlow_Fragment = { message: string };
+
+type ActionFailure_UnsupportedFormat_Fragment = { message: string };
+
+export type ActionFailureFragment =
+  | ActionFailure_EmptyFile_Fragment
+  | ActionFailure_FileTooLarge_Fragment
+  | ActionFailure_FlowEventCursorExpiredError_Fragment
+  | ActionFailure_FlowEventsOverflowError_Fragment
+  | ActionFailure_FlowNotFound_Fragment
+  | ActionFailure_FlowNotRunning_Fragment
+  | ActionFailure_IdempotencyConflict_Fragment
+  | ActionFailure_InvalidInput_Fragment
+  | ActionFailure_InvalidTransition_Fragment
+  | ActionFailure_MalformedFile_Fragment
+  | ActionFailure_PhaseOutOfOrder_Fragment
+  | ActionFailure_StaleFlow_Fragment
+  | ActionFailure_UnsupportedFormat_Fragment
+;
+
+export type DashboardPauseMutationVariables = Exact<{
+  flowId: string;
+  version: number;
+}>;
+
+
+export type DashboardPauseMutation = { pauseMasterFlow:
+    | { __typename: 'FlowNotFound', message: string }
+    | { __typename: 'InvalidInput', message: string }
+    | { __typename: 'InvalidTransition', message: string }
+    | { __typename: 'MasterFlow', flowStatus: MasterFlowStatus, version: number }
+    | { __typename: 'StaleFlow', message: string }
+   };
+
+export type DashboardResumeMutationVariables = Exact<{
+  flowId: string;
+  version: number;
+}>;
+
+
+export type DashboardResumeMutation = { resumeMasterFlow:
+    | { __typename: 'FlowNotFound', message: string }
+    | { __typename: 'InvalidInput', message: string }
+    | { __typename: 'InvalidTransition', message: string }
+    | { __typename: 'MasterFlow', flowStatus: MasterFlowStatus, version: number }
+    | { __typename: 'StaleFlow', message: string }
+   };
+
+export type DashboardRetryMutationVariables = Exact<{
+  flowId: string;
+  version: number;
+}>;
+
+
+export type DashboardRetryMutation = { retryMasterFlow:
+    | { __typename: 'FlowNotFound', message: string }
+    | { __typename: 'InvalidInput', message: string }
+    | { __typename: 'InvalidTransition', message: string }
+    | { __typename: 'MasterFlow', flowStatus: MasterFlowStatus, version: number }
+    | { __typename: 'StaleFlow', message: string }
+   };
+
+export type DashboardStartMutationVariables = Exact<{
+  flowId: string;
+  version: number;
+}>;
+
+
+export type DashboardStartMutation = { startMasterFlow:
+    | { __typename: 'FlowNotFound', message: string }
+    | { __typename: 'InvalidInput', message: string }
+    | { __typename: 'InvalidTransition', message: string }
+    | { __typename: 'MasterFlow', flowStatus: MasterFlowStatus, version: number }
+    | { __typename: 'StaleFlow', message: string }
+   };
+
+export type DashboardCompletePhaseMutationVariables = Exact<{
+  flowId: string;
+  phase: DiscoveryPhase;
+  version?: number | null | undefined;
+}>;
+
+
+export type DashboardCompletePhaseMutation = { completeDiscoveryPhase:
+    | { __typename: 'DiscoveryFlow', currentPhase: DiscoveryPhase | null, progressPercentage: number }
+    | { __typename: 'FlowNotFound', message: string }
+    | { __typename: 'FlowNotRunning', message: string }
+    | { __typename: 'PhaseOutOfOrder', message: string }
+    | { __typename: 'StaleFlow', message: string }
+   };
+
+export type DashboardDeleteMutationVariables = Exact<{
+  flowId: string;
+}>;
+
+
+export type DashboardDeleteMutation = { deleteMasterFlow:
+    | { __typename: 'FlowNotFound', message: string }
+    | { __typename: 'MasterFlowDeletion', dataImportsDeleted: number, rawRecordsDeleted: number, discoveryFlowsDeleted: number }
+   };
+
+export type DashboardUploadMutationVariables = Exact<{
+  input: StoreImportInput;
+}>;
+
+
+export type DashboardUploadMutation = { storeImport:
+    | { __typename: 'EmptyFile', message: string }
+    | { __typename: 'FileTooLarge', message: string }
+    | { __typename: 'IdempotencyConflict', message: string }
+    | { __typename: 'InvalidInput', message: string }
+    | { __typename: 'MalformedFile', message: string }
+    | { __typename: 'MasterFlow', flowId: string, flowName: string | null }
+    | { __typename: 'UnsupportedFormat', message: string }
+   };
+
+export type DashboardEventsSubscriptionVariables = Exact<{
+  after?: string | null | undefined;
+}>;
+
+
+export type DashboardEventsSubscription = { flowEvents:
+    | { __typename: 'FlowEvent', cursor: string, kind: FlowEventKind, time: string, actor: string, flowId: string, payload: unknown, masterFlow: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } | null }
+    | { __typename: 'FlowEventCursorExpiredError', message: string, oldestCursor: string }
+    | { __typename: 'FlowEventsOverflowError', message: string, lastCursor: string }
+   };
+
+export type DashboardEventCursorQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardEventCursorQuery = { flowEventCursor: string };
+
+export type DashboardFlowHistoryQueryVariables = Exact<{
+  flowId: string;
+  after?: string | null | undefined;
+}>;
+
+
+export type DashboardFlowHistoryQuery = { flowEvents:
+    | { __typename: 'FlowEventConnection', edges: Array<{ node: { cursor: string, kind: FlowEventKind, time: string, actor: string, payload: unknown } }> }
+    | { __typename: 'FlowEventCursorExpiredError', message: string }
+   };
+
 export type DashboardFlowDetailQueryVariables = Exact<{
   flowId: string;
   first?: number | null | undefined;
@@ -124,6 +320,11 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const ActionFailureFragmentDoc = new TypedDocumentString(`
+    fragment ActionFailure on Error {
+  message
+}
+    `, {"fragmentName":"ActionFailure"}) as unknown as TypedDocumentString<ActionFailureFragment, unknown>;
 export const FlowRowFragmentDoc = new TypedDocumentString(`
     fragment FlowRow on MasterFlow {
   id
@@ -145,6 +346,175 @@ export const FlowRowFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"FlowRow"}) as unknown as TypedDocumentString<FlowRowFragment, unknown>;
+export const DashboardPauseDocument = new TypedDocumentString(`
+    mutation DashboardPause($flowId: UUID!, $version: Int!) {
+  pauseMasterFlow(flowId: $flowId, version: $version) {
+    __typename
+    ...ActionFailure
+    ... on MasterFlow {
+      flowStatus
+      version
+    }
+  }
+}
+    fragment ActionFailure on Error {
+  message
+}`) as unknown as TypedDocumentString<DashboardPauseMutation, DashboardPauseMutationVariables>;
+export const DashboardResumeDocument = new TypedDocumentString(`
+    mutation DashboardResume($flowId: UUID!, $version: Int!) {
+  resumeMasterFlow(flowId: $flowId, version: $version) {
+    __typename
+    ...ActionFailure
+    ... on MasterFlow {
+      flowStatus
+      version
+    }
+  }
+}
+    fragment ActionFailure on Error {
+  message
+}`) as unknown as TypedDocumentString<DashboardResumeMutation, DashboardResumeMutationVariables>;
+export const DashboardRetryDocument = new TypedDocumentString(`
+    mutation DashboardRetry($flowId: UUID!, $version: Int!) {
+  retryMasterFlow(flowId: $flowId, version: $version) {
+    __typename
+    ...ActionFailure
+    ... on MasterFlow {
+      flowStatus
+      version
+    }
+  }
+}
+    fragment ActionFailure on Error {
+  message
+}`) as unknown as TypedDocumentString<DashboardRetryMutation, DashboardRetryMutationVariables>;
+export const DashboardStartDocument = new TypedDocumentString(`
+    mutation DashboardStart($flowId: UUID!, $version: Int!) {
+  startMasterFlow(flowId: $flowId, version: $version) {
+    __typename
+    ...ActionFailure
+    ... on MasterFlow {
+      flowStatus
+      version
+    }
+  }
+}
+    fragment ActionFailure on Error {
+  message
+}`) as unknown as TypedDocumentString<DashboardStartMutation, DashboardStartMutationVariables>;
+export const DashboardCompletePhaseDocument = new TypedDocumentString(`
+    mutation DashboardCompletePhase($flowId: UUID!, $phase: DiscoveryPhase!, $version: Int) {
+  completeDiscoveryPhase(flowId: $flowId, phase: $phase, version: $version) {
+    __typename
+    ...ActionFailure
+    ... on DiscoveryFlow {
+      currentPhase
+      progressPercentage
+    }
+  }
+}
+    fragment ActionFailure on Error {
+  message
+}`) as unknown as TypedDocumentString<DashboardCompletePhaseMutation, DashboardCompletePhaseMutationVariables>;
+export const DashboardDeleteDocument = new TypedDocumentString(`
+    mutation DashboardDelete($flowId: UUID!) {
+  deleteMasterFlow(flowId: $flowId) {
+    __typename
+    ... on FlowNotFound {
+      message
+    }
+    ... on MasterFlowDeletion {
+      dataImportsDeleted
+      rawRecordsDeleted
+      discoveryFlowsDeleted
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardDeleteMutation, DashboardDeleteMutationVariables>;
+export const DashboardUploadDocument = new TypedDocumentString(`
+    mutation DashboardUpload($input: StoreImportInput!) {
+  storeImport(input: $input) {
+    __typename
+    ... on Error {
+      message
+    }
+    ... on MasterFlow {
+      flowId
+      flowName
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardUploadMutation, DashboardUploadMutationVariables>;
+export const DashboardEventsDocument = new TypedDocumentString(`
+    subscription DashboardEvents($after: String) {
+  flowEvents(after: $after) {
+    __typename
+    ... on FlowEvent {
+      cursor
+      kind
+      time
+      actor
+      flowId
+      payload
+      masterFlow {
+        ...FlowRow
+      }
+    }
+    ... on FlowEventsOverflowError {
+      message
+      lastCursor
+    }
+    ... on FlowEventCursorExpiredError {
+      message
+      oldestCursor
+    }
+  }
+}
+    fragment FlowRow on MasterFlow {
+  id
+  flowId
+  flowName
+  flowType
+  flowStatus
+  version
+  updatedAt
+  validRecordCount
+  invalidRecordCount
+  discoveryFlows {
+    currentPhase
+    progressPercentage
+    phases {
+      phase
+      completed
+    }
+  }
+}`) as unknown as TypedDocumentString<DashboardEventsSubscription, DashboardEventsSubscriptionVariables>;
+export const DashboardEventCursorDocument = new TypedDocumentString(`
+    query DashboardEventCursor {
+  flowEventCursor
+}
+    `) as unknown as TypedDocumentString<DashboardEventCursorQuery, DashboardEventCursorQueryVariables>;
+export const DashboardFlowHistoryDocument = new TypedDocumentString(`
+    query DashboardFlowHistory($flowId: UUID!, $after: String) {
+  flowEvents(filter: {masterFlowId: $flowId}, after: $after, first: 200) {
+    __typename
+    ... on FlowEventConnection {
+      edges {
+        node {
+          cursor
+          kind
+          time
+          actor
+          payload
+        }
+      }
+    }
+    ... on FlowEventCursorExpiredError {
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardFlowHistoryQuery, DashboardFlowHistoryQueryVariables>;
 export const DashboardFlowDetailDocument = new TypedDocumentString(`
     query DashboardFlowDetail($flowId: UUID!, $first: Int, $after: String, $last: Int, $before: String, $isValid: Boolean) {
   masterFlow(flowId: $flowId) {

@@ -1,0 +1,61 @@
+// Every write runs in one interactive transaction through runWrite(), which also turns the database errors a
+// client can provoke into typed errors instead of masked ones.
+import { FlowNotFoundError } from '../domain/flow-errors.ts';
+import { InvalidInputError } from '../domain/import-errors.ts';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
+
+export interface WriteOptions {
+  /** How long the transaction may stay open. */
+  timeoutMs?: number;
+  /**
+   * How long to wait for the transaction to start. On PGlite (one session) a write queues behind any open
+   * transaction, an import included, so the default waits as long as an import may take.
+   */
+  maxWaitMs?: number;
+  /** The master flow the write is about, named in a "not found" error when it vanished meanwhile. */
+  flowId?: string;
+}
+
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
+
+/** The PostgreSQL error behind a Prisma error, whether it came from a model query or a raw one. */
+function sqlState(error: Prisma.PrismaClientKnownRequestError): string | undefined {
+  const meta = error.meta as { code?: unknown; driverAdapterError?: { cause?: { originalCode?: unknown; kind?: unknown } } } | undefined;
+  const cause = meta?.driverAdapterError?.cause;
+  if (typeof cause?.originalCode === 'string') return cause.originalCode;
+  if (cause?.kind === 'ForeignKeyConstraintViolation') return '23503';
+  if (cause?.kind === 'NullConstraintViolation') return '23502';
+  if (typeof meta?.code === 'string') return meta.code;
+  return undefined;
+}
+
+function nullColumn(error: Prisma.PrismaClientKnownRequestError): string {
+  const meta = error.meta as { driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } } | undefined;
+  return meta?.driverAdapterError?.cause?.constraint?.fields?.[0] ?? /column "([^"]+)"/.exec(error.message)?.[1] ?? 'a field';
+}
+
+/**
+ * The typed error for a database error a client can cause, or null for anything else (which stays masked).
+ * A foreign-key violation means a row the write refers to is gone: in flowgraph that is always a master flow
+ * (or its import) deleted by a concurrent request, so the client hears "not found", as if it had come later.
+ */
+export function clientCausedError(error: unknown, flowId: string | undefined): Error | null {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return null;
+  const state = error.code === 'P2003' ? '23503' : error.code === 'P2011' ? '23502' : sqlState(error);
+  if (state === '23503') return new FlowNotFoundError(flowId ?? null);
+  if (state === '23502') return new InvalidInputError(nullColumn(error), `A value is required for ${nullColumn(error)}.`);
+  return null;
+}
+
+export async function runWrite<T>(
+  prisma: PrismaClient,
+  work: (tx: Prisma.TransactionClient) => Promise<T>,
+  options: WriteOptions = {},
+): Promise<T> {
+  const timeout = options.timeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+  try {
+    return await prisma.$transaction(work, { timeout, maxWait: options.maxWaitMs ?? Math.max(timeout, 30 * 60 * 1000) });
+  } catch (error) {
+    throw clientCausedError(error, options.flowId) ?? error;
+  }
+}
