@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { ExecutionArgs } from 'graphql';
+import { getOperationAST, type ExecutionArgs } from 'graphql';
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { AUTHORIZATION, createAuthenticator, type Principal } from './auth/authenticate.ts';
@@ -102,6 +103,10 @@ function useStatementCounting(reportInExtensions: boolean): Plugin<GraphQLContex
   };
 }
 
+function isQuery(args: ExecutionArgs): boolean {
+  return getOperationAST(args.document, args.operationName)?.operation === 'query';
+}
+
 function usePageSizeLimit(maxPageSize: number): Plugin<GraphQLContext> {
   const check = (args: ExecutionArgs) => pageSizeErrors(args.schema, args.document, args.variableValues, maxPageSize);
   return {
@@ -193,6 +198,10 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       useDatabaseReadiness(database, limits.readyTimeoutMs),
       useIntrospection(config.introspection),
       ...useOperationLimits(limits, { blockFieldSuggestions: !config.introspection }),
+      // Queries run as code compiled once per document (graphql-jit) instead of graphql-js' interpreter: the
+      // flow graph resolves thousands of fields per page (bench/RESULTS.md, reads). Mutations and
+      // subscriptions keep the reference executor. Before statement counting, which wraps its execute.
+      useGraphQlJit({}, { enableIf: isQuery }),
       useStatementCounting(config.debugSql),
       usePageSizeLimit(limits.maxPageSize),
       useRequestDeadline(limits.requestTimeoutMs),

@@ -175,12 +175,14 @@ describe('request body and upload size', () => {
 
   it('leaves multipart uploads to their own limits: a file larger than the body limit still reaches its operation', async () => {
     const data = new FormData();
-    data.append('operations', JSON.stringify({ query: '{ masterFlows { totalCount } }', variables: {} }));
-    data.append('map', '{}');
+    // The file is mapped into the variables, as the multipart spec requires (the operation ignores it).
+    data.append('operations', JSON.stringify({ query: '{ masterFlows { totalCount } }', variables: { file: null } }));
+    data.append('map', JSON.stringify({ 0: ['variables.file'] }));
     data.append('0', new Blob(['x'.repeat(8_000)], { type: 'text/csv' }), 'rows.csv');
     const response = await fetch(url, { method: 'POST', headers: authHeaders(tenant), body: data });
-    expect(response.status).toBe(200);
-    expect(((await response.json()) as { data: unknown }).data).toEqual({ masterFlows: { totalCount: 1 } });
+    const text = await response.text();
+    expect(response.status, text).toBe(200);
+    expect((JSON.parse(text) as { data: unknown }).data).toEqual({ masterFlows: { totalCount: 1 } });
   });
 
   it('takes the upload limit from FLOWGRAPH_MAX_UPLOAD_BYTES, and the body limit follows it (inline rows count there)', () => {

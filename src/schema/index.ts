@@ -24,6 +24,7 @@ import './flow-event-cursor-expired-error.ts';
 import './flow-events-overflow-error.ts';
 import './flow-event.ts';
 
+import './viewer.ts';
 export const schema = builder.toSchema({ sortSchema: true });
 registerNodeTypes(schema);
 documentRequiredRoles(schema);

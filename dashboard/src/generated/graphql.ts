@@ -94,6 +94,15 @@ export type MasterFlowStatus =
   /** Working through its phases. */
   | 'RUNNING';
 
+/** What a caller may do. Each role includes the ones listed before it. */
+export type Role =
+  /** Also deletes flows and reads the integrity report. */
+  | 'ADMIN'
+  /** Also imports files and moves flows through their lifecycle. */
+  | 'OPERATOR'
+  /** Reads the flow graph and its events. */
+  | 'VIEWER';
+
 /** A file to import (multipart upload: CSV with a header row, or a JSON array of objects; UTF-8, a byte order mark is accepted) or inline rows, with what describes them. Give exactly one of `file` and `rows`. */
 export type StoreImportInput = {
   /** The uploaded file. Its format comes from the extension of `filename` (.csv, .json), else from its MIME type. */
@@ -301,6 +310,11 @@ export type DashboardFlowsQueryVariables = Exact<{
 export type DashboardFlowsQuery = { masterFlows: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } }> } };
 
 export type FlowRowFragment = { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> };
+
+export type DashboardViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardViewerQuery = { viewer: { userId: string, roles: Array<Role>, canOperate: boolean, canAdminister: boolean } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -644,3 +658,13 @@ export const DashboardFlowsDocument = new TypedDocumentString(`
     }
   }
 }`) as unknown as TypedDocumentString<DashboardFlowsQuery, DashboardFlowsQueryVariables>;
+export const DashboardViewerDocument = new TypedDocumentString(`
+    query DashboardViewer {
+  viewer {
+    userId
+    roles
+    canOperate
+    canAdminister
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardViewerQuery, DashboardViewerQueryVariables>;
