@@ -43,7 +43,11 @@ export async function overHttp(
     requestHeaders['content-type'] = 'application/json';
     body = JSON.stringify({ query: operation.query, variables: operation.variables });
   }
-  const response = await fetch(url, { method: 'POST', headers: requestHeaders, body, signal: AbortSignal.timeout(timeoutMs) });
+  const response = await fetch(url, { method: 'POST', headers: requestHeaders, body, signal: AbortSignal.timeout(timeoutMs) }).catch(
+    (error: Error) => {
+      throw new Error(`no answer within ${timeoutMs} ms to ${operation.query.slice(0, 160)}: ${error.message}`);
+    },
+  );
   return { status: response.status, text: await response.text() };
 }
 
