@@ -36,16 +36,39 @@ interface Failure {
   detail: string;
 }
 
+/** A subscription that is accepted streams for as long as it lives; this much of it is read. */
+const STREAM_WINDOW_MS = 800;
+
 async function sendOperationHttp(item: OperationCase): Promise<{ status: number; text: string }> {
   // Mutations go as a viewer: no hostile input may change a row, even one a mutation would accept.
   const headers = item.operationType === 'mutation' ? readOnly : admin;
-  const response = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query: item.query, variables: item.variables, operationName: item.operationName }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  return { status: response.status, text: await response.text() };
+  const subscription = item.operationType === 'subscription';
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 15_000);
+  try {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(subscription ? { accept: 'text/event-stream' } : {}), ...headers },
+      body: JSON.stringify({ query: item.query, variables: item.variables, operationName: item.operationName }),
+      signal: controller.signal,
+    });
+    if (!subscription || !response.headers.get('content-type')?.includes('text/event-stream')) {
+      return { status: response.status, text: await response.text() };
+    }
+    let text = '';
+    const decoder = new TextDecoder();
+    const reading = (async () => {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) text += decoder.decode(chunk, { stream: true });
+    })().catch(() => undefined);
+    await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, STREAM_WINDOW_MS))]);
+    controller.abort();
+    return { status: response.status, text };
+  } catch (error) {
+    // A request that hangs or drops is a failure of its own, reported with the case.
+    return { status: 599, text: `no answer: ${String(error)}` };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function sendRaw(item: RawHttpCase): Promise<{ status: number | 'closed'; text: string }> {
@@ -97,11 +120,17 @@ let wsCounter = 0;
 async function sendOperationWs(socket: RawSocket, item: OperationCase): Promise<{ text: string; closed?: number }> {
   wsCounter += 1;
   const id = `h${wsCounter}`;
+  const limit = item.operationType === 'subscription' ? STREAM_WINDOW_MS : 10_000;
   const result = await Promise.race([
     socket.operation(id, item.query, item.variables as Record<string, unknown>),
-    new Promise<'slow'>((resolve) => setTimeout(() => resolve('slow'), 10_000)),
+    new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), limit)),
   ]);
-  if (result === 'slow') return { text: 'no answer within 10 s' };
+  if (result === 'open') {
+    if (item.operationType !== 'subscription') return { text: 'no answer within 10 s' };
+    // An accepted subscription runs until it is completed.
+    socket.send({ id, type: 'complete' });
+    return { text: JSON.stringify(socket.frames.filter((frame) => frame.id === id)) };
+  }
   const closed = socket.socket.readyState !== socket.socket.OPEN ? (await socket.closed).code : undefined;
   return { text: JSON.stringify(result), closed };
 }
@@ -120,6 +149,11 @@ async function healthy(): Promise<boolean> {
   const health = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(10_000) });
   const ready = await fetch(`${server.url}/ready`, { signal: AbortSignal.timeout(10_000) });
   return health.status === 200 && ready.status === 200;
+}
+
+async function activeSubscriptions(): Promise<number> {
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(/^flowgraph_active_subscriptions (\d+)/m.exec(metrics)![1]);
 }
 
 async function heapBytes(): Promise<number> {
@@ -240,6 +274,13 @@ describe('hostile input', () => {
       }
       socket?.close();
       heap.push(Math.min(...samples.splice(0)));
+      // Every subscription the corpus started has been cancelled by now: none may linger.
+      let lingering = await activeSubscriptions();
+      for (let attempt = 0; lingering > 0 && attempt < 50; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        lingering = await activeSubscriptions();
+      }
+      expect({ round, lingering }).toEqual({ round, lingering: 0 });
     }
 
     const total = Object.values(tried).reduce((sum, count) => sum + count, 0);

@@ -17,26 +17,50 @@ export function credentialsExpiredError(): GraphQLError {
 
 const EXPIRED = Symbol('expired');
 
-async function* untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number): AsyncGenerator<ExecutionResult> {
+/**
+ * The source's events until the credentials expire, then an UNAUTHENTICATED event and the end. Written
+ * as a plain iterator, not an async generator: a generator waiting for the source's next event would
+ * hold a client's return() (an unsubscribe) until that event came, and the source would never hear it.
+ */
+function untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
+  let finished = false;
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<typeof EXPIRED>((resolve) => {
     timer = setTimeout(() => resolve(EXPIRED), Math.max(0, expiresAt - Date.now()));
   });
-  try {
-    while (true) {
-      const next = await Promise.race([iterator.next(), expired]);
-      if (next === EXPIRED) {
-        yield { errors: [credentialsExpiredError()] };
-        return;
-      }
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
+  const finish = async () => {
+    if (finished) return;
+    finished = true;
     clearTimeout(timer);
     await iterator.return?.();
-  }
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      if (finished) return { done: true, value: undefined };
+      const next = await Promise.race([iterator.next(), expired]);
+      if (next === EXPIRED) {
+        await finish();
+        return { done: false, value: { errors: [credentialsExpiredError()] } };
+      }
+      if (next.done) {
+        finished = true;
+        clearTimeout(timer);
+      }
+      return next;
+    },
+    async return() {
+      await finish();
+      return { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      await finish();
+      throw error;
+    },
+  };
 }
 
 export function useCredentialExpiry(): Plugin<GraphQLContext> {
