@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   const app = buildApp(
     {
       ...config,
-      onImportProgress: ({ dataImportId, rowsStored }) => logger.info({ dataImportId, rowsStored }, 'import progress, not committed yet'),
+      // Progress goes to the console like the start-up lines: it is for whoever watches the server.
+      onImportProgress: ({ dataImportId, rowsStored }) =>
+        console.log(`flowgraph: import ${dataImportId}: ${rowsStored} rows stored, not committed yet`),
     },
     database,
     { logger, devToken },
