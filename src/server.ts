@@ -1,7 +1,7 @@
 // Entry point of `npm start`: configuration, database, migrations, demo data, then the server.
-import { randomBytes } from 'node:crypto';
 import { buildApp, GRAPHQL_PATH } from './app.ts';
 import { AUTHORIZATION } from './auth/authenticate.ts';
+import { developmentSecret } from './auth/dev-secret.ts';
 import { DEV_TOKEN_TTL_SECONDS, mintDevToken } from './auth/dev-token.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { MigrationFailedError, MigrationHistoryError } from './db/migrator.ts';
@@ -18,11 +18,10 @@ async function main(): Promise<void> {
   console.log(applied.length > 0 ? `flowgraph: applied migrations ${applied.join(', ')}` : 'flowgraph: migrations up to date');
   if (config.seed && (await seedDemoTenant(database.prisma))) console.log('flowgraph: seeded the demo tenant');
 
-  // Development mode signs its own tokens: with no secret configured, a random one per start, so a
-  // printed token never outlives the process that printed it.
+  // Development mode signs its own tokens (src/auth/dev-secret.ts says with what).
   let devToken: string | undefined;
   if (config.auth.mode === 'dev' && !config.auth.jwksUrl) {
-    config.auth.jwtSecret ??= randomBytes(32).toString('base64url');
+    config.auth.jwtSecret ??= await developmentSecret(config.databaseUrl ? undefined : config.dataDir);
     devToken = await mintDevToken(config.auth, DEMO_VIEWER);
   }
 
@@ -30,7 +29,9 @@ async function main(): Promise<void> {
   const app = buildApp(
     {
       ...config,
-      onImportProgress: ({ dataImportId, rowsStored }) => logger.info({ dataImportId, rowsStored }, 'import progress, not committed yet'),
+      // Progress goes to the console like the start-up lines: it is for whoever watches the server.
+      onImportProgress: ({ dataImportId, rowsStored }) =>
+        console.log(`flowgraph: import ${dataImportId}: ${rowsStored} rows stored, not committed yet`),
     },
     database,
     { logger, devToken },

@@ -119,6 +119,13 @@ describe('npm start on the embedded database', () => {
     server = await startServer({ ...NPM_START_ENV, FLOWGRAPH_DATA_DIR: dataDir });
     expect(server.output()).toContain('migrations up to date');
     expect(server.output()).not.toContain('seeded the demo tenant');
+    // The dev secret is kept with the data, so the token printed before the restart still works.
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ masterFlows { totalCount } }' }),
+    });
+    expect(((await response.json()) as { data: { masterFlows: { totalCount: number } } }).data.masterFlows.totalCount).toBe(3);
   });
 });
 

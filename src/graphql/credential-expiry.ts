@@ -18,14 +18,14 @@ export function credentialsExpiredError(): GraphQLError {
 const EXPIRED = Symbol('expired');
 
 /**
- * The source's results until the credentials expire, then the expiry error. Written as a plain iterator
- * rather than an async generator: a generator suspended in `await` cannot be returned until its await
- * settles, so an unsubscribing client would stay registered until the next event arrived.
+ * The source's events until the credentials expire, then an UNAUTHENTICATED event and the end. Written
+ * as a plain iterator, not an async generator: a generator waiting for the source's next event would
+ * hold a client's return() (an unsubscribe) until that event came, and the source would never hear it.
  */
 function untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
-  let timer: NodeJS.Timeout | undefined;
   let finished = false;
+  let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<typeof EXPIRED>((resolve) => {
     timer = setTimeout(() => resolve(EXPIRED), Math.max(0, expiresAt - Date.now()));
   });
@@ -39,21 +39,24 @@ function untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number):
     [Symbol.asyncIterator]() {
       return this;
     },
-    async next(): Promise<IteratorResult<ExecutionResult>> {
+    async next() {
       if (finished) return { done: true, value: undefined };
       const next = await Promise.race([iterator.next(), expired]);
       if (next === EXPIRED) {
         await finish();
         return { done: false, value: { errors: [credentialsExpiredError()] } };
       }
-      if (next.done) await finish();
+      if (next.done) {
+        finished = true;
+        clearTimeout(timer);
+      }
       return next;
     },
-    async return(): Promise<IteratorResult<ExecutionResult>> {
+    async return() {
       await finish();
       return { done: true, value: undefined };
     },
-    async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    async throw(error?: unknown) {
       await finish();
       throw error;
     },

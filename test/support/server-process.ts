@@ -1,7 +1,6 @@
 // Starts flowgraph as a real process (`tsx src/server.ts`), for tests whose behaviour depends on real
 // sockets, signals or restarts. The port is chosen by the OS (PORT=0) and read from the start-up log.
-// It authenticates like test apps (test/support/auth.ts) unless `env` says otherwise, and logs at
-// `warn` unless a test asks for more.
+// It authenticates like test apps (test/support/auth.ts) unless `env` says otherwise.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
@@ -35,7 +34,7 @@ export async function startServer(
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_SEED: '0', FLOWGRAPH_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV, ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_SEED: '0', ...TEST_AUTH_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -65,13 +65,11 @@ export async function subscribeOverWebSocket(
   socket: RawSocket,
   operation: Pick<GeneratedOperation, 'query' | 'variables'>,
   windowMs: number,
-  duringWindow: () => Promise<void> = async () => {},
 ): Promise<TransportResult> {
   operationIds += 1;
   const id = `sub-${operationIds}`;
   const done = socket.operation(id, operation.query, operation.variables);
   const timer = new Promise<'window'>((resolve) => setTimeout(() => resolve('window'), windowMs));
-  await duringWindow();
   await Promise.race([done, timer]);
   socket.send({ id, type: 'complete' });
   const frames = socket.frames.filter((frame) => frame.id === id);
@@ -84,7 +82,6 @@ export async function subscribeOverSse(
   headers: Record<string, string>,
   operation: Pick<GeneratedOperation, 'query' | 'variables'>,
   windowMs: number,
-  duringWindow: () => Promise<void> = async () => {},
 ): Promise<TransportResult> {
   const controller = new AbortController();
   const response = await fetch(url, {
@@ -98,7 +95,6 @@ export async function subscribeOverSse(
   }
   const events: unknown[] = [];
   const reading = readSse(response, (event) => events.push({ event: event.event, data: event.data })).catch(() => undefined);
-  await duringWindow();
   await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, windowMs))]);
   controller.abort();
   await reading;
