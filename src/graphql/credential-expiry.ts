@@ -17,26 +17,48 @@ export function credentialsExpiredError(): GraphQLError {
 
 const EXPIRED = Symbol('expired');
 
-async function* untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number): AsyncGenerator<ExecutionResult> {
+/**
+ * The subscription's results until the credentials expire, then one UNAUTHENTICATED error and the end.
+ * Hand-written rather than an async generator: a generator waiting for its source's next event cannot be
+ * returned, so a client that unsubscribed would keep its subscription (and the event hub's registration
+ * behind it) until an event happened to arrive; this iterator passes return() on at once.
+ */
+function untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<typeof EXPIRED>((resolve) => {
     timer = setTimeout(() => resolve(EXPIRED), Math.max(0, expiresAt - Date.now()));
   });
-  try {
-    while (true) {
-      const next = await Promise.race([iterator.next(), expired]);
-      if (next === EXPIRED) {
-        yield { errors: [credentialsExpiredError()] };
-        return;
-      }
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
+  let finished = false;
+  const finish = async () => {
+    if (finished) return;
+    finished = true;
     clearTimeout(timer);
     await iterator.return?.();
-  }
+  };
+  return {
+    async next() {
+      if (finished) return { done: true, value: undefined };
+      const next = await Promise.race([iterator.next(), expired]);
+      if (next === EXPIRED) {
+        await finish();
+        return { done: false, value: { errors: [credentialsExpiredError()] } };
+      }
+      if (next.done) await finish();
+      return next;
+    },
+    async return() {
+      await finish();
+      return { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      await finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 export function useCredentialExpiry(): Plugin<GraphQLContext> {
