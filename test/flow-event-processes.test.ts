@@ -112,7 +112,8 @@ describe.runIf(onPostgres)('on one PostgreSQL database', () => {
   });
 
   it('loses nothing when the LISTEN connection is killed while events flow', async () => {
-    const server = await start({ DATABASE_URL: url });
+    // At info level, so that the reconnections show in the log.
+    const server = await start({ DATABASE_URL: url, FLOWGRAPH_LOG_LEVEL: 'info' });
     const tenant = newTenant();
     const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
     const connection = connectWs(`${server.url}/graphql`, tenant);
