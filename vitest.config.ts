@@ -18,7 +18,8 @@ export default defineConfig({
     pool: 'forks',
     isolate: false,
     maxWorkers: 2,
-    testTimeout: 60_000,
+    // Generous: process tests start servers, and a shared CI machine can be slow. No test asserts speed.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     reporters: ['default'],
   },

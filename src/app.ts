@@ -3,52 +3,72 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { ExecutionArgs } from 'graphql';
-import { createYoga, isAsyncIterable, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { getOperationAST, type ExecutionArgs } from 'graphql';
+import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { useGraphQlJit } from '@envelop/graphql-jit';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { AUTHORIZATION, createAuthenticator, type Principal } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { GraphQLContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { countStatements } from './db/statement-counter.ts';
-import { MAX_PAGE_SIZE } from './domain/page-size.ts';
+import { useCredentialExpiry } from './graphql/credential-expiry.ts';
+import { createErrorMasker } from './graphql/error-masking.ts';
+import { useIntrospection } from './graphql/introspection.ts';
+import { useOperationLimits } from './graphql/operation-limits.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
+import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
+import { useRequestDeadline } from './graphql/request-deadline.ts';
 import { dashboardHandler } from './http/dashboard.ts';
-import { VIEWER_HEADERS, viewerFrom } from './http/viewer.ts';
-import { schema } from './schema/index.ts';
-import { DEFAULT_IMPORT_SETTINGS } from './domain/import-settings.ts';
 import { useStreamingMultipart } from './http/multipart-upload.ts';
 import { useRequestBodyLimit } from './http/request-body-limit.ts';
+import { useRequestParsingErrors } from './http/request-parsing.ts';
+import { attachGraphQLWs } from './http/graphql-ws-server.ts';
+import { useDatabaseReadiness } from './http/readiness.ts';
+import { VIEWER_HEADERS } from './http/viewer.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics, useMetricsEndpoint, type Metrics } from './observability/metrics.ts';
+import { requestIdOf, useRequestLogging } from './observability/request-logging.ts';
+import { schema as flowgraphSchema } from './schema/index.ts';
+import { DEFAULT_IMPORT_SETTINGS } from './domain/import-settings.ts';
 import { DEMO_VIEWER } from './services/demo-seed.ts';
-import { readiness } from './services/readiness.ts';
-import type { ImportProgress } from './services/store-import.ts';
 import { startEventPruning, type PruningJob } from './services/event-retention.ts';
 import { FlowEventHub, type HubLogger } from './services/flow-event-hub.ts';
+import type { ImportProgress } from './services/store-import.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
 const EXAMPLE_QUERY = readFileSync(new URL('./graphql/operations/flow-graph.graphql', import.meta.url), 'utf8');
 
-export type AppConfig = Pick<Config, 'port' | 'host' | 'debugSql' | 'shutdownGraceMs'> &
+export type AppConfig = Pick<
+  Config,
+  'port' | 'host' | 'debugSql' | 'shutdownGraceMs' | 'auth' | 'limits' | 'introspection' | 'graphiql' | 'metrics' | 'logLevel'
+> &
   Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize'>> & {
     /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
     imports?: Partial<Config['imports']>;
     onImportProgress?: (progress: ImportProgress) => void;
-    /** Where the event listener reports lost and restored connections (console by default). */
+    /** Where the event listener reports lost and restored connections (the structured log by default). */
     logger?: HubLogger;
   };
 
-const consoleLogger: HubLogger = {
-  info: (message) => console.log(`flowgraph: ${message}`),
-  error: (message, error) => console.error(`flowgraph: ${message}`, error instanceof Error ? error.message : (error ?? '')),
-};
+export interface AppOptions {
+  /** Where structured logs go (default: stdout at config.logLevel). */
+  logger?: Logger;
+  /** Development mode's token for the demo tenant: GraphiQL and the dashboard send it by default. */
+  devToken?: string;
+  /** Another schema to serve (tests of transport behaviour that the flow graph schema cannot show). */
+  schema?: typeof flowgraphSchema;
+}
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   server: Server;
   /** This process's fan-out of the flow event log; runs between start() and stop(). */
   hub: FlowEventHub;
+  metrics: Metrics;
+  logger: Logger;
   /** Listens; resolves with the bound port. */
   start(): Promise<number>;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes sockets. */
@@ -57,7 +77,9 @@ export interface App {
 
 interface InitialContext {
   request?: Request;
-  connectionParams?: Record<string, unknown>;
+  /** Set by graphql-ws, which authenticates once per socket at connection_init. */
+  principal?: Principal;
+  requestId?: string;
 }
 
 /** Counts SQL statements per operation and, when asked, reports them in the response's extensions. */
@@ -81,8 +103,12 @@ function useStatementCounting(reportInExtensions: boolean): Plugin<GraphQLContex
   };
 }
 
-function usePageSizeLimit(): Plugin<GraphQLContext> {
-  const check = (args: ExecutionArgs) => pageSizeErrors(args.schema, args.document, args.variableValues, MAX_PAGE_SIZE);
+function isQuery(args: ExecutionArgs): boolean {
+  return getOperationAST(args.document, args.operationName)?.operation === 'query';
+}
+
+function usePageSizeLimit(maxPageSize: number): Plugin<GraphQLContext> {
+  const check = (args: ExecutionArgs) => pageSizeErrors(args.schema, args.document, args.variableValues, maxPageSize);
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const errors = check(args);
@@ -95,20 +121,23 @@ function usePageSizeLimit(): Plugin<GraphQLContext> {
   };
 }
 
-export function buildApp(config: AppConfig, database: Database): App {
-  const demoHeaders = {
-    [VIEWER_HEADERS.clientAccountId]: DEMO_VIEWER.clientAccountId,
-    [VIEWER_HEADERS.engagementId]: DEMO_VIEWER.engagementId,
-    [VIEWER_HEADERS.userId]: DEMO_VIEWER.userId,
-  };
+export function buildApp(config: AppConfig, database: Database, options: AppOptions = {}): App {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const authenticator = createAuthenticator(config.auth);
+  const { limits } = config;
   const imports = { ...DEFAULT_IMPORT_SETTINGS, ...config.imports };
-  const logger = config.logger ?? consoleLogger;
-  const hub = new FlowEventHub(database, { logger });
+  const hubLogger: HubLogger = config.logger ?? {
+    info: (message) => logger.info(message),
+    error: (message, error) => logger.error({ err: error }, message),
+  };
+  const hub = new FlowEventHub(database, { logger: hubLogger });
   const events = { hub, bufferSize: config.subscriptionBufferSize ?? 1_000 };
   let pruning: PruningJob | undefined;
+  const devHeaders = options.devToken ? { [AUTHORIZATION]: `Bearer ${options.devToken}` } : null;
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
-    schema,
+    schema: options.schema ?? flowgraphSchema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
@@ -119,97 +148,92 @@ export function buildApp(config: AppConfig, database: Database): App {
     // GraphiQL's assets are served by flowgraph itself, not fetched from a CDN: it works offline and
     // behind firewalls that only let the API through.
     renderGraphiQL,
-    graphiql: {
-      title: 'flowgraph',
-      defaultQuery: EXAMPLE_QUERY,
-      headers: JSON.stringify(demoHeaders, null, 2),
-      subscriptionsProtocol: 'WS',
+    graphiql: config.graphiql
+      ? {
+          title: 'flowgraph',
+          defaultQuery: EXAMPLE_QUERY,
+          headers: devHeaders ? JSON.stringify(devHeaders, null, 2) : undefined,
+          subscriptionsProtocol: 'WS',
+        }
+      : false,
+    batching: limits.maxBatch > 0 ? { limit: limits.maxBatch } : false,
+    maskedErrors: { maskError: createErrorMasker(logger), isDev: false },
+    logging: {
+      // Yoga's own messages go through pino too, at the configured level.
+      debug: (...args) => logger.debug({ yoga: args.map(String).join(' ') }),
+      info: (...args) => logger.info({ yoga: args.map(String).join(' ') }),
+      warn: (...args) => logger.warn({ yoga: args.map(String).join(' ') }),
+      error: (...args) => logger.error({ yoga: args.map(String).join(' ') }),
     },
-    context: (initial: InitialContext) => {
-      const viewer = initial.connectionParams
-        ? viewerFrom((name) => initial.connectionParams?.[name])
-        : viewerFrom((name) => initial.request?.headers.get(name));
+    context: async (initial: InitialContext): Promise<GraphQLContext> => {
+      const principal = initial.principal ?? (await authenticator.authenticate((name) => initial.request?.headers.get(name)));
+      const requestId = initial.requestId ?? requestIdOf(initial.request);
       return {
-        viewer,
+        viewer: principal.viewer,
         prisma: database.prisma,
         statements: { statements: 0 },
         imports,
         events,
         ...(config.onImportProgress ? { onImportProgress: config.onImportProgress } : {}),
+        requestId,
+        credentialsExpireAt: principal.expiresAt,
+        log: logger.child({ requestId }),
+        metrics,
       };
     },
     plugins: [
+      useRequestLogging(logger, metrics),
+      useRequestParsingErrors(),
+      // A browser sends these headers only after a CORS preflight, so a request carrying one cannot
+      // be a cross-site forgery; multipart and GET requests without any of them are refused.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', AUTHORIZATION, ...Object.values(VIEWER_HEADERS)] }),
+      // Before statement counting: the plugins after it wrap its subscribe function.
+      useSharedSubscriptionExecution<GraphQLContext & Record<string, unknown>>((context) =>
+        JSON.stringify([context.viewer.clientAccountId, context.viewer.engagementId, context.viewer.userId]),
+      ),
       useStreamingMultipart(),
-      // Inline rows count against the upload limit; the rest of a JSON request is small.
-      useRequestBodyLimit(imports.maxFileBytes + 1024 * 1024),
+      // Inline import rows count against this limit; uploads are limited part by part instead.
+      useRequestBodyLimit(limits.maxBodyBytes),
+      ...(config.metrics ? [useMetricsEndpoint(metrics)] : []),
+      useDatabaseReadiness(database, limits.readyTimeoutMs),
+      useIntrospection(config.introspection),
+      ...useOperationLimits(limits, { blockFieldSuggestions: !config.introspection }),
+      // Queries run as code compiled once per document (graphql-jit) instead of graphql-js' interpreter: the
+      // flow graph resolves thousands of fields per page (bench/RESULTS.md, reads). Mutations and
+      // subscriptions keep the reference executor. Before statement counting, which wraps its execute.
+      useGraphQlJit({}, { enableIf: isQuery }),
       useStatementCounting(config.debugSql),
-      usePageSizeLimit(),
-      useReadinessCheck({
-        endpoint: '/ready',
-        // 200 when the database is reachable and migrated, 503 otherwise; the body adds the integrity summary.
-        check: async ({ fetchAPI }) => {
-          const body = await readiness(database.sql);
-          return new fetchAPI.Response(JSON.stringify(body), {
-            status: body.ready ? 200 : 503,
-            headers: { 'content-type': 'application/json' },
-          });
-        },
-      }),
+      usePageSizeLimit(limits.maxPageSize),
+      useRequestDeadline(limits.requestTimeoutMs),
+      useCredentialExpiry(),
     ],
   });
 
-  const dashboard = dashboardHandler(() => ({ headers: demoHeaders, label: `demo tenant · ${DEMO_VIEWER.userId}` }));
+  const dashboard = dashboardHandler(() =>
+    devHeaders ? { headers: devHeaders, label: `demo tenant · ${DEMO_VIEWER.userId} (development mode)` } : null,
+  );
   // Sockets carrying an SSE subscription, to cut on shutdown: they never become idle by themselves, and a
   // cut stream (unlike a completed one) tells the client to reconnect and resume with its cursor.
   const eventStreamSockets = new Set<Socket>();
-  const server = createServer((request, response) => {
-    if (dashboard(request, response)) return;
-    if (request.headers.accept?.includes('text/event-stream')) {
-      const socket = request.socket;
-      eventStreamSockets.add(socket);
-      response.once('close', () => eventStreamSockets.delete(socket));
-    }
-    void yoga(request, response);
-  });
-  const webSockets = new WebSocketServer({ server, path: GRAPHQL_PATH });
-
-  // graphql-ws runs every operation through Yoga's envelop, so plugins, context and masking are the
-  // same as over HTTP (Yoga's graphql-ws recipe).
-  const wsServer = useServer<Record<string, unknown>>(
+  const server = createServer(
     {
-      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
-      onConnect: (ctx) => {
-        try {
-          viewerFrom((name) => ctx.connectionParams?.[name]);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      onSubscribe: async (ctx, _id, params) => {
-        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-          connectionParams: ctx.connectionParams ?? {},
-        });
-        const args = {
-          schema: envelopedSchema,
-          operationName: params.operationName,
-          document: parse(params.query),
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length > 0) return errors;
-        return args;
-      },
+      // Slow senders cannot hold a connection open forever: headers must arrive within a minute and a
+      // whole request within the receive timeout, checked every second (Node's default is every 30 s).
+      requestTimeout: limits.httpReceiveTimeoutMs,
+      headersTimeout: Math.min(limits.httpReceiveTimeoutMs, 60_000),
+      connectionsCheckingInterval: 1_000,
     },
-    webSockets,
+    (request, response) => {
+      if (dashboard(request, response)) return;
+      if (request.headers.accept?.includes('text/event-stream')) {
+        const socket = request.socket;
+        eventStreamSockets.add(socket);
+        response.once('close', () => eventStreamSockets.delete(socket));
+      }
+      void yoga(request, response);
+    },
   );
+  const wsServer = attachGraphQLWs(server, { path: GRAPHQL_PATH, yoga, authenticator, limits, logger });
 
   let stopping: Promise<void> | undefined;
 
@@ -217,12 +241,14 @@ export function buildApp(config: AppConfig, database: Database): App {
     yoga,
     server,
     hub,
+    metrics,
+    logger,
     async start() {
       await hub.start();
       pruning = startEventPruning(database.prisma, {
         retentionMs: config.eventRetentionMs ?? 7 * 24 * 3_600_000,
         intervalMs: config.eventPruneIntervalMs ?? 3_600_000,
-        logger,
+        logger: hubLogger,
       });
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -1,10 +1,69 @@
 // The validated environment. Read once, at start-up, by the entry points (server, CLIs); nothing else
 // reads process.env, so tests can build an app from an explicit configuration.
 import path from 'node:path';
-import { DEFAULT_IMPORT_SETTINGS, type ImportSettings } from './domain/import-settings.ts';
 import ms from 'ms';
+import { DEFAULT_IMPORT_SETTINGS, type ImportSettings } from './domain/import-settings.ts';
+import { MAX_PAGE_SIZE_CEILING } from './domain/page-size.ts';
+
+/** `jwt`: bearer tokens only. `dev`: also the header-based viewer, and a printed dev token. */
+export type AuthMode = 'jwt' | 'dev';
+
+export interface AuthConfig {
+  mode: AuthMode;
+  /** HS256 shared secret (at least 32 bytes). Exactly one of jwtSecret and jwksUrl in jwt mode. */
+  jwtSecret: string | undefined;
+  /** URL of a JSON Web Key Set (RS256, ES256, PS256, EdDSA keys). */
+  jwksUrl: string | undefined;
+  /** Required `iss` claim. */
+  issuer: string;
+  /** Required `aud` claim. */
+  audience: string;
+  /** Leeway for `exp` and `nbf`, for clocks that disagree a little. */
+  clockToleranceSeconds: number;
+}
+
+/** Every bound an operation, a request or a socket must stay within. */
+export interface LimitsConfig {
+  /** Deepest field nesting of an operation. */
+  maxDepth: number;
+  /** Most aliases in an operation. */
+  maxAliases: number;
+  /** Most directives in an operation. */
+  maxDirectives: number;
+  /** Most lexical tokens in an operation document. */
+  maxTokens: number;
+  /** Highest GraphQL Armor cost of an operation (page sizes multiply, from literals and variables). */
+  maxCost: number;
+  /** Largest `first`/`last` a connection accepts. */
+  maxPageSize: number;
+  /**
+   * Largest request body that is not a multipart upload (inline import rows count here, so it follows
+   * the upload limit by default). Uploads are limited part by part: src/http/multipart-upload.ts and
+   * the import settings.
+   */
+  maxBodyBytes: number;
+  /** Most operations in one batched HTTP request; 0 turns batching off. */
+  maxBatch: number;
+  /** How long one query may run before the client gets REQUEST_TIMEOUT (mutations have their own timeouts). */
+  requestTimeoutMs: number;
+  /** How long PostgreSQL lets one SQL statement run (statement_timeout). */
+  statementTimeoutMs: number;
+  /** How long opening a PostgreSQL connection may take before the request fails as unavailable. */
+  dbConnectTimeoutMs: number;
+  /** How long /ready waits for the database before answering "not ready". */
+  readyTimeoutMs: number;
+  /** How long the server waits for a whole HTTP request (headers and body) to arrive. */
+  httpReceiveTimeoutMs: number;
+  /** Largest graphql-ws message. */
+  wsMaxPayloadBytes: number;
+  /** How long a graphql-ws socket may stay open without `connection_init`. */
+  wsInitTimeoutMs: number;
+  /** Most operations running at once on one graphql-ws socket. */
+  wsMaxSubscriptions: number;
+}
 
 export interface Config {
+  nodeEnv: string;
   /** PostgreSQL connection string; when absent flowgraph runs on embedded PGlite. */
   databaseUrl: string | undefined;
   /** Where PGlite keeps its files (ignored with databaseUrl). `memory://` keeps nothing. */
@@ -17,10 +76,18 @@ export interface Config {
   debugSql: boolean;
   /** Page size when a connection is asked for no `first`/`last`. */
   defaultPageSize: number;
-  /** Largest `first`/`last` a connection accepts. */
-  maxPageSize: number;
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
   shutdownGraceMs: number;
+  auth: AuthConfig;
+  limits: LimitsConfig;
+  /** Whether introspection queries are answered. */
+  introspection: boolean;
+  /** Whether GET /graphql from a browser serves GraphiQL. */
+  graphiql: boolean;
+  /** pino level of the structured logs (`silent` turns them off). */
+  logLevel: LogLevel;
+  /** Whether /metrics serves Prometheus metrics. */
+  metrics: boolean;
   /** Limits and tuning of storeImport. */
   imports: ImportSettings;
   /** Flow events older than this are pruned (FLOWGRAPH_EVENT_RETENTION, default 7 days). */
@@ -31,11 +98,16 @@ export interface Config {
   subscriptionBufferSize: number;
 }
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
 type Env = Record<string, string | undefined>;
+
+const MIB = 1024 * 1024;
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -55,6 +127,62 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be 1 or 0 (true or false), got "${raw}"`);
 }
 
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  return url.toString();
+}
+
+function loadAuth(env: Env, production: boolean, embedded: boolean): AuthConfig {
+  // Development conveniences are on by default only where nobody else can reach real data: the
+  // embedded database outside production.
+  const mode = oneOf<AuthMode>(env, 'FLOWGRAPH_AUTH', ['jwt', 'dev'], embedded && !production ? 'dev' : 'jwt');
+  if (mode === 'dev' && production) {
+    throw new ConfigError('FLOWGRAPH_AUTH=dev is refused when NODE_ENV=production: configure FLOWGRAPH_JWT_SECRET or FLOWGRAPH_JWKS_URL');
+  }
+  const jwtSecret = env.FLOWGRAPH_JWT_SECRET || undefined;
+  const jwksUrl = httpUrl(env, 'FLOWGRAPH_JWKS_URL');
+  if (jwtSecret && jwksUrl) throw new ConfigError('Set FLOWGRAPH_JWT_SECRET or FLOWGRAPH_JWKS_URL, not both');
+  if (jwtSecret && Buffer.byteLength(jwtSecret) < 32) {
+    throw new ConfigError('FLOWGRAPH_JWT_SECRET must be at least 32 bytes long (HS256 needs a 256-bit key)');
+  }
+  const issuer = env.FLOWGRAPH_JWT_ISSUER || undefined;
+  const audience = env.FLOWGRAPH_JWT_AUDIENCE || undefined;
+  if (mode === 'jwt') {
+    if (!jwtSecret && !jwksUrl) {
+      throw new ConfigError(
+        'Authentication needs FLOWGRAPH_JWT_SECRET (HS256) or FLOWGRAPH_JWKS_URL, with FLOWGRAPH_JWT_ISSUER and ' +
+          'FLOWGRAPH_JWT_AUDIENCE (or FLOWGRAPH_AUTH=dev outside production)',
+      );
+    }
+    if (!issuer || !audience) throw new ConfigError('FLOWGRAPH_JWT_ISSUER and FLOWGRAPH_JWT_AUDIENCE are required');
+  }
+  return {
+    mode,
+    jwtSecret,
+    jwksUrl,
+    issuer: issuer ?? 'flowgraph-dev',
+    audience: audience ?? 'flowgraph',
+    clockToleranceSeconds: integer(env, 'FLOWGRAPH_JWT_CLOCK_TOLERANCE_S', 5, 0, 300),
+  };
+}
+
 /** A duration such as `7d`, `12h`, `30m`, `90s` or `500ms` (the `ms` package's format), or milliseconds. */
 function duration(env: Env, name: string, fallback: string, minMs: number): number {
   const raw = env[name] || fallback;
@@ -65,17 +193,55 @@ function duration(env: Env, name: string, fallback: string, minMs: number): numb
   return Math.round(value);
 }
 
+function loadImports(env: Env): ImportSettings {
+  return {
+    ...DEFAULT_IMPORT_SETTINGS,
+    maxFileBytes: integer(env, 'FLOWGRAPH_MAX_UPLOAD_BYTES', DEFAULT_IMPORT_SETTINGS.maxFileBytes, 1, Number.MAX_SAFE_INTEGER),
+    maxRowBytes: integer(env, 'FLOWGRAPH_MAX_ROW_BYTES', DEFAULT_IMPORT_SETTINGS.maxRowBytes, 1_024, 256 * 1024 * 1024),
+    batchRows: integer(env, 'FLOWGRAPH_IMPORT_BATCH_ROWS', DEFAULT_IMPORT_SETTINGS.batchRows, 1, 50_000),
+    transactionTimeoutMs: integer(env, 'FLOWGRAPH_IMPORT_TIMEOUT_MS', DEFAULT_IMPORT_SETTINGS.transactionTimeoutMs, 1_000, 24 * 60 * 60 * 1000),
+    progressEveryRows: integer(env, 'FLOWGRAPH_IMPORT_PROGRESS_ROWS', 100_000, 0, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+function loadLimits(env: Env, imports: ImportSettings = DEFAULT_IMPORT_SETTINGS): LimitsConfig {
+  const limits: LimitsConfig = {
+    maxDepth: integer(env, 'FLOWGRAPH_MAX_DEPTH', 15, 2, 100),
+    maxAliases: integer(env, 'FLOWGRAPH_MAX_ALIASES', 15, 0, 1_000),
+    maxDirectives: integer(env, 'FLOWGRAPH_MAX_DIRECTIVES', 20, 0, 1_000),
+    maxTokens: integer(env, 'FLOWGRAPH_MAX_TOKENS', 2_000, 50, 100_000),
+    maxCost: integer(env, 'FLOWGRAPH_MAX_COST', 1_000_000, 10, 1_000_000_000),
+    maxPageSize: integer(env, 'FLOWGRAPH_MAX_PAGE_SIZE', 500, 1, MAX_PAGE_SIZE_CEILING),
+    maxBodyBytes: integer(env, 'FLOWGRAPH_MAX_BODY_BYTES', imports.maxFileBytes + MIB, 1_024, Number.MAX_SAFE_INTEGER),
+    maxBatch: integer(env, 'FLOWGRAPH_MAX_BATCH', 0, 0, 100),
+    requestTimeoutMs: integer(env, 'FLOWGRAPH_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    statementTimeoutMs: integer(env, 'FLOWGRAPH_STATEMENT_TIMEOUT_MS', 20_000, 100, 600_000),
+    dbConnectTimeoutMs: integer(env, 'FLOWGRAPH_DB_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
+    readyTimeoutMs: integer(env, 'FLOWGRAPH_READY_TIMEOUT_MS', 2_000, 100, 60_000),
+    // Uploads stream for as long as an import may take; headers must arrive within a minute anyway.
+    httpReceiveTimeoutMs: integer(env, 'FLOWGRAPH_HTTP_RECEIVE_TIMEOUT_MS', imports.transactionTimeoutMs, 1_000, 24 * 3_600_000),
+    wsMaxPayloadBytes: integer(env, 'FLOWGRAPH_WS_MAX_PAYLOAD_BYTES', MIB, 1_024, 64 * MIB),
+    wsInitTimeoutMs: integer(env, 'FLOWGRAPH_WS_INIT_TIMEOUT_MS', 3_000, 100, 120_000),
+    wsMaxSubscriptions: integer(env, 'FLOWGRAPH_WS_MAX_SUBSCRIPTIONS', 20, 1, 1_000),
+  };
+  return limits;
+}
+
 export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = env.NODE_ENV || 'development';
+  const production = nodeEnv === 'production';
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
-  const defaultPageSize = integer(env, 'FLOWGRAPH_DEFAULT_PAGE_SIZE', 50, 1, 10_000);
-  const maxPageSize = integer(env, 'FLOWGRAPH_MAX_PAGE_SIZE', 500, 1, 10_000);
-  if (defaultPageSize > maxPageSize) {
+  const imports = loadImports(env);
+  const limits = loadLimits(env, imports);
+  const defaultPageSize = integer(env, 'FLOWGRAPH_DEFAULT_PAGE_SIZE', 50, 1, MAX_PAGE_SIZE_CEILING);
+  if (defaultPageSize > limits.maxPageSize) {
     throw new ConfigError('FLOWGRAPH_DEFAULT_PAGE_SIZE cannot exceed FLOWGRAPH_MAX_PAGE_SIZE');
   }
   return {
+    nodeEnv,
     databaseUrl,
     dataDir: env.FLOWGRAPH_DATA_DIR || path.resolve('.flowgraph/pglite'),
     port: integer(env, 'PORT', 4000, 0, 65_535),
@@ -83,25 +249,20 @@ export function loadConfig(env: Env = process.env): Config {
     seed: flag(env, 'FLOWGRAPH_SEED', true),
     debugSql: flag(env, 'FLOWGRAPH_DEBUG_SQL', false),
     defaultPageSize,
-    maxPageSize,
     shutdownGraceMs: integer(env, 'FLOWGRAPH_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
-    imports: {
-      ...DEFAULT_IMPORT_SETTINGS,
-      maxFileBytes: integer(env, 'FLOWGRAPH_MAX_UPLOAD_BYTES', DEFAULT_IMPORT_SETTINGS.maxFileBytes, 1, Number.MAX_SAFE_INTEGER),
-      maxRowBytes: integer(env, 'FLOWGRAPH_MAX_ROW_BYTES', DEFAULT_IMPORT_SETTINGS.maxRowBytes, 1_024, 256 * 1024 * 1024),
-      batchRows: integer(env, 'FLOWGRAPH_IMPORT_BATCH_ROWS', DEFAULT_IMPORT_SETTINGS.batchRows, 1, 50_000),
-      transactionTimeoutMs: integer(
-        env,
-        'FLOWGRAPH_IMPORT_TIMEOUT_MS',
-        DEFAULT_IMPORT_SETTINGS.transactionTimeoutMs,
-        1_000,
-        24 * 60 * 60 * 1000,
-      ),
-      progressEveryRows: integer(env, 'FLOWGRAPH_IMPORT_PROGRESS_ROWS', 100_000, 0, Number.MAX_SAFE_INTEGER),
-    },
+    auth: loadAuth(env, production, !databaseUrl),
+    limits,
+    introspection: flag(env, 'FLOWGRAPH_INTROSPECTION', !production),
+    graphiql: flag(env, 'FLOWGRAPH_GRAPHIQL', !production),
+    logLevel: oneOf(env, 'FLOWGRAPH_LOG_LEVEL', LOG_LEVELS, 'info'),
+    metrics: flag(env, 'FLOWGRAPH_METRICS', true),
+    imports,
     eventRetentionMs: duration(env, 'FLOWGRAPH_EVENT_RETENTION', '7d', 1_000),
     // setTimeout cannot wait longer than 2^31-1 ms.
     eventPruneIntervalMs: Math.min(duration(env, 'FLOWGRAPH_EVENT_PRUNE_INTERVAL', '1h', 100), 2_147_483_647),
     subscriptionBufferSize: integer(env, 'FLOWGRAPH_SUBSCRIPTION_BUFFER', 1_000, 1, 1_000_000),
   };
 }
+
+/** The limits tests and embedders start from: the defaults of an empty environment. */
+export const DEFAULT_LIMITS: LimitsConfig = loadLimits({});

@@ -1,7 +1,10 @@
-// What every resolver receives. Built once per HTTP request or per graphql-ws subscription.
+// What every resolver receives. Built once per HTTP request or per graphql-ws operation.
+import type { Logger } from 'pino';
+import type { Role } from './auth/roles.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { StatementTally } from './db/statement-counter.ts';
 import type { ImportSettings } from './domain/import-settings.ts';
+import type { Metrics } from './observability/metrics.ts';
 import type { ImportProgress } from './services/store-import.ts';
 import type { FlowEventHub } from './services/flow-event-hub.ts';
 
@@ -10,6 +13,8 @@ export interface Viewer {
   clientAccountId: string;
   engagementId: string;
   userId: string;
+  /** What the caller may do (src/auth/roles.ts); the schema checks them through scope-auth. */
+  roles: Role[];
 }
 
 export interface GraphQLContext {
@@ -23,6 +28,14 @@ export interface GraphQLContext {
   onImportProgress?: (progress: ImportProgress) => void;
   /** This process's fan-out of the flow event log, for subscriptions. */
   events: EventsContext;
+  /** Correlates this operation's log lines; echoed in the `x-request-id` response header. */
+  requestId: string;
+  /** When the caller's credentials expire (ms since the epoch): subscriptions end then. Null: never. */
+  credentialsExpireAt: number | null;
+  /** Logger bound to this request (request id, tenant); never log tokens or row data through it. */
+  log: Logger;
+  /** The process's Prometheus metrics (for example `metrics.importRows.inc(n)` after an import). */
+  metrics: Metrics;
 }
 
 export interface EventsContext {

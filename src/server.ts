@@ -1,10 +1,13 @@
 // Entry point of `npm start`: configuration, database, migrations, demo data, then the server.
+import { randomBytes } from 'node:crypto';
 import { buildApp, GRAPHQL_PATH } from './app.ts';
+import { AUTHORIZATION } from './auth/authenticate.ts';
+import { DEV_TOKEN_TTL_SECONDS, mintDevToken } from './auth/dev-token.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { MigrationFailedError, MigrationHistoryError } from './db/migrator.ts';
 import { openMigratedDatabase } from './db/prepare.ts';
 import { DASHBOARD_PATH } from './http/dashboard.ts';
-import { VIEWER_HEADERS } from './http/viewer.ts';
+import { createLogger } from './observability/logger.ts';
 import { DEMO_VIEWER, seedDemoTenant } from './services/demo-seed.ts';
 
 async function main(): Promise<void> {
@@ -15,22 +18,35 @@ async function main(): Promise<void> {
   console.log(applied.length > 0 ? `flowgraph: applied migrations ${applied.join(', ')}` : 'flowgraph: migrations up to date');
   if (config.seed && (await seedDemoTenant(database.prisma))) console.log('flowgraph: seeded the demo tenant');
 
+  // Development mode signs its own tokens: with no secret configured, a random one per start, so a
+  // printed token never outlives the process that printed it.
+  let devToken: string | undefined;
+  if (config.auth.mode === 'dev' && !config.auth.jwksUrl) {
+    config.auth.jwtSecret ??= randomBytes(32).toString('base64url');
+    devToken = await mintDevToken(config.auth, DEMO_VIEWER);
+  }
+
+  const logger = createLogger(config.logLevel);
   const app = buildApp(
     {
       ...config,
-      onImportProgress: ({ dataImportId, rowsStored }) =>
-        console.log(`flowgraph: import ${dataImportId}: ${rowsStored} rows stored, not committed yet`),
+      onImportProgress: ({ dataImportId, rowsStored }) => logger.info({ dataImportId, rowsStored }, 'import progress, not committed yet'),
     },
     database,
+    { logger, devToken },
   );
   const port = await app.start();
   const base = `http://localhost:${port}`;
-  console.log(`flowgraph: GraphiQL at ${base}${GRAPHQL_PATH}`);
+  console.log(`flowgraph: listening at ${base}${GRAPHQL_PATH} (authentication: ${config.auth.mode === 'dev' ? 'development mode' : 'bearer JWT'})`);
+  if (config.graphiql) console.log(`flowgraph: GraphiQL at ${base}${GRAPHQL_PATH}`);
   console.log(`flowgraph: dashboard at ${base}${DASHBOARD_PATH}/`);
-  console.log(`flowgraph: demo tenant headers (GraphiQL has them prefilled):`);
-  console.log(`  ${VIEWER_HEADERS.clientAccountId}: ${DEMO_VIEWER.clientAccountId}`);
-  console.log(`  ${VIEWER_HEADERS.engagementId}: ${DEMO_VIEWER.engagementId}`);
-  console.log(`  ${VIEWER_HEADERS.userId}: ${DEMO_VIEWER.userId}`);
+  if (devToken) {
+    console.log(
+      `flowgraph: development mode (FLOWGRAPH_AUTH=dev). Token for the demo tenant, role ${DEMO_VIEWER.roles.join(', ')}, ` +
+        `valid ${DEV_TOKEN_TTL_SECONDS / 3_600} h (${config.graphiql ? 'GraphiQL and ' : ''}the dashboard send it):`,
+    );
+    console.log(`  ${AUTHORIZATION}: Bearer ${devToken}`);
+  }
   console.log(`flowgraph: ready (${base}/ready)`);
 
   let shuttingDown = false;
@@ -41,6 +57,8 @@ async function main(): Promise<void> {
     try {
       await app.stop();
       await database.close();
+      // Logs are written asynchronously; let the last lines out before exiting.
+      await new Promise<void>((resolve) => app.logger.flush(() => resolve()));
       console.log('flowgraph: stopped');
       process.exit(0);
     } catch (error) {

@@ -39,8 +39,8 @@ describe('appendFlowEvents', () => {
     expect(flow).toMatchObject({ flowStatus: 'running', version: 2 });
     const events = await database.prisma.flowEvent.findMany({ orderBy: { sequence: 'asc' } });
     expect(events.map((event) => event.payload)).toEqual([
-      { from: 'running', to: 'paused', version: 1 },
-      { from: 'paused', to: 'running', version: 2 },
+      { before: 'running', after: 'paused', version: 1 },
+      { before: 'paused', after: 'running', version: 2 },
     ]);
     expect(events.every((event) => event.actor === tenant.userId && event.masterFlowId === flowId)).toBe(true);
     expect(await readLogBounds(database.prisma)).toEqual({ lastSequence: 2n, prunedThrough: 0n });

@@ -6,6 +6,7 @@ import type { Viewer } from '../src/context.ts';
 import type { Database } from '../src/db/database.ts';
 import { FlowGraphDocument, MasterFlowDetailDocument, MasterFlowsPageDocument, NodeLookupDocument, NodesLookupDocument } from './generated/graphql.ts';
 import { createFlowGraph, newTenant, type CreatedFlowGraph } from './support/factories.ts';
+import { authHeaders } from './support/auth.ts';
 import { execute, executeOk, testApp } from './support/graphql.ts';
 import { resetDatabase, testDatabase } from './support/test-database.ts';
 
@@ -81,28 +82,37 @@ describe('tenant scoping', () => {
 });
 
 describe('requests without a viewer', () => {
-  it('are refused with 401 and an error naming the missing headers', async () => {
+  it('are refused with 401 and an error naming the credentials to send', async () => {
     const result = await execute(app, null, MasterFlowsPageDocument, {});
     expect(result.status).toBe(401);
     expect(result.data ?? null).toBeNull();
     expect(result.errors?.[0]).toMatchObject({
-      message: expect.stringMatching(/Missing x-client-account-id, x-engagement-id, x-user-id/),
+      message: expect.stringMatching(/Missing credentials\. Send Authorization: Bearer <token>/),
       extensions: { code: 'UNAUTHENTICATED' },
     });
   });
 
-  it('are refused when a tenant header is not a uuid', async () => {
+  it('are refused when the tenant claim is not a uuid, and the development headers count for nothing', async () => {
+    const injected = authHeaders({ ...alice, clientAccountId: "1' OR '1'='1" });
     const response = await app.yoga.fetch('http://flowgraph.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...injected },
+      body: JSON.stringify({ query: '{ masterFlows { totalCount } }' }),
+    });
+    expect(response.status).toBe(401);
+    expect(JSON.stringify(await response.json())).toMatch(/"client_account_id\\" claim must be a uuid/);
+
+    // Outside development mode the header viewer is not a way in.
+    const headersOnly = await app.yoga.fetch('http://flowgraph.test/graphql', {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-client-account-id': "1' OR '1'='1",
+        'x-client-account-id': alice.clientAccountId,
         'x-engagement-id': alice.engagementId,
         'x-user-id': 'mallory',
       },
       body: JSON.stringify({ query: '{ masterFlows { totalCount } }' }),
     });
-    expect(response.status).toBe(401);
-    expect(JSON.stringify(await response.json())).toMatch(/x-client-account-id must be a uuid/);
+    expect(headersOnly.status).toBe(401);
   });
 });

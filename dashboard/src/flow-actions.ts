@@ -5,6 +5,7 @@ import type { Api } from './api';
 import { GraphQLRequestError } from './api';
 import { h } from './dom';
 import type { Flow } from './flow-detail';
+import type { Permissions } from './permissions';
 import { label } from './format';
 import {
   DashboardCompletePhaseDocument,
@@ -17,7 +18,8 @@ import {
 
 type Outcome = { __typename: string; message?: string };
 
-export function flowActions(api: Api, flow: Flow, after: { changed: () => void; deleted: () => void }): HTMLElement {
+export function flowActions(api: Api, flow: Flow, may: Permissions, after: { changed: () => void; deleted: () => void }): HTMLElement | null {
+  if (!may.operate && !may.administer) return null;
   const status = h('p', { class: 'action-status', role: 'status', 'data-testid': 'action-status' });
   const run = async (action: () => Promise<Outcome>) => {
     status.textContent = 'working…';
@@ -40,12 +42,12 @@ export function flowActions(api: Api, flow: Flow, after: { changed: () => void; 
   const button = (text: string, action: () => Promise<Outcome>, kind = '') =>
     buttons.push(h('button', { class: kind, 'data-action': text.toLowerCase(), onclick: () => void run(action) }, text));
 
-  if (flow.flowStatus === 'INITIALIZED') button('Start', async () => (await api.request(DashboardStartDocument, variables)).startMasterFlow);
-  if (flow.flowStatus === 'RUNNING') button('Pause', async () => (await api.request(DashboardPauseDocument, variables)).pauseMasterFlow);
-  if (flow.flowStatus === 'PAUSED') button('Resume', async () => (await api.request(DashboardResumeDocument, variables)).resumeMasterFlow, 'primary');
-  if (flow.flowStatus === 'FAILED') button('Retry', async () => (await api.request(DashboardRetryDocument, variables)).retryMasterFlow, 'primary');
+  if (may.operate && flow.flowStatus === 'INITIALIZED') button('Start', async () => (await api.request(DashboardStartDocument, variables)).startMasterFlow);
+  if (may.operate && flow.flowStatus === 'RUNNING') button('Pause', async () => (await api.request(DashboardPauseDocument, variables)).pauseMasterFlow);
+  if (may.operate && flow.flowStatus === 'PAUSED') button('Resume', async () => (await api.request(DashboardResumeDocument, variables)).resumeMasterFlow, 'primary');
+  if (may.operate && flow.flowStatus === 'FAILED') button('Retry', async () => (await api.request(DashboardRetryDocument, variables)).retryMasterFlow, 'primary');
   const phase = flow.discoveryFlows[0]?.currentPhase;
-  if (flow.flowStatus === 'RUNNING' && phase) {
+  if (may.operate && flow.flowStatus === 'RUNNING' && phase) {
     button(`Complete ${label(phase)}`, async () =>
       (await api.request(DashboardCompletePhaseDocument, { ...variables, phase })).completeDiscoveryPhase, 'primary');
     buttons.at(-1)!.dataset.action = 'complete-phase';
@@ -68,7 +70,9 @@ export function flowActions(api: Api, flow: Flow, after: { changed: () => void; 
     }, 'Delete'),
     h('button', { onclick: () => (confirmation.hidden = true) }, 'Cancel'),
   );
-  buttons.push(h('button', { class: 'danger', 'data-action': 'delete', onclick: () => (confirmation.hidden = false) }, 'Delete…'));
+  if (may.administer) {
+    buttons.push(h('button', { class: 'danger', 'data-action': 'delete', onclick: () => (confirmation.hidden = false) }, 'Delete…'));
+  }
 
-  return h('div', { class: 'action-panel' }, h('div', { class: 'actions' }, buttons), confirmation, status);
+  return h('div', { class: 'action-panel' }, h('div', { class: 'actions' }, buttons), may.administer ? confirmation : null, status);
 }

@@ -6,6 +6,7 @@ import { flowActions } from './flow-actions';
 import { flowGraphDiagram } from './flow-graph-diagram';
 import { FlowHistory } from './flow-history';
 import type { LiveEvent } from './live-events';
+import type { Permissions } from './permissions';
 import { phaseBar, statusPill } from './flows-table';
 import { label, PHASES, relativeTime } from './format';
 import { DashboardFlowDetailDocument, type DashboardFlowDetailQuery } from './generated/graphql';
@@ -31,6 +32,7 @@ export class FlowDetail {
     private readonly api: Api,
     readonly flowId: string,
     private readonly navigate: (hash: string) => void,
+    private readonly may: Permissions,
   ) {
     this.history = new FlowHistory(api, flowId);
   }
@@ -76,7 +78,7 @@ export class FlowDetail {
         h('dt', {}, 'Last change'), h('dd', { title: flow.updatedAt }, relativeTime(flow.updatedAt)),
         h('dt', {}, 'Flow id'), h('dd', { class: 'mono' }, flow.flowId),
       ),
-      flowActions(this.api, flow, { changed: () => void this.render(), deleted: () => this.navigate('#/') }),
+      flowActions(this.api, flow, this.may, { changed: () => void this.render(), deleted: () => this.navigate('#/') }),
       h('h2', {}, 'Flow graph'),
       flowGraphDiagram(flow),
       discovery

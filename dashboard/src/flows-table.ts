@@ -3,6 +3,7 @@ import type { Api } from './api';
 import { h, present } from './dom';
 import { label, PHASES, relativeTime } from './format';
 import type { LiveEvent } from './live-events';
+import type { Permissions } from './permissions';
 import { uploadForm } from './upload-form';
 import { DashboardFlowsDocument, type FlowRowFragment, type MasterFlowStatus, type FlowType } from './generated/graphql';
 
@@ -41,6 +42,7 @@ export class FlowsTable {
   constructor(
     private readonly api: Api,
     private readonly open: (flowId: string) => void,
+    private readonly may: Permissions,
   ) {}
 
   /** A live event: redraw the current page (coalesced over 100 ms) and highlight the changed row. */
@@ -62,7 +64,7 @@ export class FlowsTable {
     const connection = data.masterFlows;
     const body = h('tbody', {}, connection.edges.map((edge) => this.row(edge.node)));
     this.element.replaceChildren(...present(
-      uploadForm(this.api, this.open),
+      this.may.operate ? uploadForm(this.api, this.open) : null,
       this.filters(),
       h(
         'table',

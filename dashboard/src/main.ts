@@ -4,6 +4,7 @@ import { Api, type ConnectionState, type Credentials } from './api';
 import { h } from './dom';
 import { FlowDetail } from './flow-detail';
 import { FlowsTable } from './flows-table';
+import { DashboardViewerDocument } from './generated/graphql';
 import { LiveEvents } from './live-events';
 
 const view = document.getElementById('view')!;
@@ -55,6 +56,9 @@ async function main(): Promise<void> {
   const api = new Api(credentials);
   api.onConnectionState(showState);
 
+  // The API decides what the user may do; the dashboard only offers that.
+  const { viewer } = await api.request(DashboardViewerDocument, {});
+  const may = { operate: viewer.canOperate, administer: viewer.canAdminister };
   const navigate = (hash: string) => (location.hash = hash);
   let current: FlowsTable | FlowDetail | undefined;
   const live = new LiveEvents(api);
@@ -65,7 +69,7 @@ async function main(): Promise<void> {
 
   const route = async () => {
     const match = /^#\/flows\/([0-9a-f-]{36})$/i.exec(location.hash);
-    current = match ? new FlowDetail(api, match[1]!, navigate) : new FlowsTable(api, (flowId) => navigate(`#/flows/${flowId}`));
+    current = match ? new FlowDetail(api, match[1]!, navigate, may) : new FlowsTable(api, (flowId) => navigate(`#/flows/${flowId}`), may);
     view.replaceChildren(current.element);
     try {
       await current.render();

@@ -31,15 +31,34 @@ export interface DatabaseOptions {
   pglite?: PGlite;
   /** Largest number of connections Prisma opens to PostgreSQL. */
   poolSize?: number;
+  /** How long opening a PostgreSQL connection may take; past it the query fails as unavailable. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL's statement_timeout for every connection Prisma opens (0: none). */
+  statementTimeoutMs?: number;
 }
+
+/** Defaults for embedders and tests that name none (the server passes its configuration). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 20_000;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const adapter = withStatementCounting(
-      new PrismaPg({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 }),
+      new PrismaPg(
+        {
+          connectionString: options.databaseUrl,
+          max: options.poolSize ?? 10,
+          // Without these a request waits as long as the operating system keeps a dead connection
+          // attempt alive, and a runaway statement holds its connection forever.
+          connectionTimeoutMillis: connectTimeoutMs,
+          statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+          keepAlive: true,
+        },
+      ),
     );
     const prisma = new PrismaClient({ adapter });
-    const sql = await postgresSession(options.databaseUrl);
+    const sql = await postgresSession(options.databaseUrl, { connectTimeoutMs });
     return {
       kind: 'postgres',
       prisma,

@@ -1,13 +1,20 @@
 // What every entry point does before serving: open the database and bring its schema up to date.
-import type { Config } from '../config.ts';
+import type { Config, LimitsConfig } from '../config.ts';
 import { openDatabase, type Database } from './database.ts';
 import { applyMigrations } from './migrator.ts';
 
-export async function openMigratedDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<{
+export async function openMigratedDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'> & { limits?: Pick<LimitsConfig, 'dbConnectTimeoutMs' | 'statementTimeoutMs'> },
+): Promise<{
   database: Database;
   applied: string[];
 }> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    connectTimeoutMs: config.limits?.dbConnectTimeoutMs,
+    statementTimeoutMs: config.limits?.statementTimeoutMs,
+  });
   try {
     const applied = await applyMigrations(database.sql);
     return { database, applied };

@@ -1,7 +1,10 @@
-// Who is calling. Until authentication lands, the tenant and user come from request headers (HTTP)
-// or connectionParams (graphql-ws); a request without them is refused with a clear error.
-import { GraphQLError } from 'graphql';
+// The development-mode viewer (FLOWGRAPH_AUTH=dev only): the tenant, user and roles come from plain
+// request headers (HTTP) or the same keys in connectionParams (graphql-ws), with no proof at all.
+// It exists so a developer can try any tenant from GraphiQL or curl; src/config.ts refuses it in
+// production, and src/auth/authenticate.ts only consults it in dev mode.
 import type { Viewer } from '../context.ts';
+import { AuthenticationError } from '../auth/auth-errors.ts';
+import { knownRoles, type Role } from '../auth/roles.ts';
 import { isUuid } from '../domain/uuid.ts';
 
 export const VIEWER_HEADERS = {
@@ -10,14 +13,25 @@ export const VIEWER_HEADERS = {
   userId: 'x-user-id',
 } as const;
 
-export class MissingViewerError extends GraphQLError {
+/** Optional, comma-separated; without it a development viewer is an admin. */
+export const ROLES_HEADER = 'x-roles';
+
+const DEV_DEFAULT_ROLES: Role[] = ['admin'];
+
+type IdentityKey = keyof typeof VIEWER_HEADERS;
+
+export class MissingViewerError extends AuthenticationError {
   constructor(problem: string) {
     super(
-      `${problem} Send the headers ${Object.values(VIEWER_HEADERS).join(', ')} ` +
-        '(over graphql-ws: the same names in connectionParams).',
-      { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } },
+      `${problem} Send Authorization: Bearer <token>, or in development mode the headers ` +
+        `${Object.values(VIEWER_HEADERS).join(', ')} (over graphql-ws: the same names in connectionParams).`,
     );
   }
+}
+
+/** Whether any of the development headers is present (a request that tries to use them). */
+export function hasViewerHeaders(read: (name: string) => unknown): boolean {
+  return Object.values(VIEWER_HEADERS).some((header) => read(header) !== undefined && read(header) !== null);
 }
 
 /** Reads the viewer from header-like values; throws MissingViewerError when they are absent or malformed. */
@@ -27,12 +41,16 @@ export function viewerFrom(read: (name: string) => unknown): Viewer {
       const value = read(header);
       return [key, typeof value === 'string' ? value.trim() : ''];
     }),
-  ) as Record<keyof Viewer, string>;
-  const missing = Object.entries(values).filter(([, value]) => value === '').map(([key]) => VIEWER_HEADERS[key as keyof Viewer]);
+  ) as Record<IdentityKey, string>;
+  const missing = Object.entries(values)
+    .filter(([, value]) => value === '')
+    .map(([key]) => VIEWER_HEADERS[key as IdentityKey]);
   if (missing.length > 0) throw new MissingViewerError(`Missing ${missing.join(', ')}.`);
   for (const key of ['clientAccountId', 'engagementId'] as const) {
     if (!isUuid(values[key])) throw new MissingViewerError(`${VIEWER_HEADERS[key]} must be a uuid.`);
   }
   if (values.userId.length > 255) throw new MissingViewerError(`${VIEWER_HEADERS.userId} is longer than 255 characters.`);
-  return values;
+  const rolesValue = read(ROLES_HEADER);
+  const roles = typeof rolesValue === 'string' ? knownRoles(rolesValue) : DEV_DEFAULT_ROLES;
+  return { ...values, roles };
 }

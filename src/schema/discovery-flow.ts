@@ -57,6 +57,7 @@ export const DiscoveryFlowRef = builder.prismaNode('DiscoveryFlow', {
 builder.mutationField('completeDiscoveryPhase', (t) =>
   t.prismaField({
     type: 'DiscoveryFlow',
+    authScopes: { operator: true },
     description:
       'Completes the current phase of a running master flow\'s discovery flow and recomputes its progress; completing asset_inventory completes the discovery flow and its master flow in the same transaction. Bumps the master flow\'s version.',
     args: {

@@ -5,8 +5,8 @@ import { enumValues } from './enum-values.ts';
 const DESCRIPTIONS: Record<FlowEventKind, string> = {
   master_flow_created: 'A master flow was created.',
   import_stored: 'An import was stored: its master flow, data import, raw records and discovery flow.',
-  status_changed: 'The master flow\'s status changed (payload: from, to).',
-  phase_completed: 'A discovery phase was completed (payload: phase, progress).',
+  status_changed: 'The master flow\'s status changed (payload: before, after, version).',
+  phase_completed: 'A discovery phase was completed (payload: phase, currentPhase, progressPercentage).',
   master_flow_deleted: 'The master flow and its whole subtree were deleted.',
 };
 

@@ -1,5 +1,7 @@
 // Every type registers itself with the builder on import; this module only gathers them.
 import { builder } from '../builder.ts';
+import { documentRequiredRoles } from '../auth/scopes.ts';
+import { registerNodeTypes } from './global-id.ts';
 import './flow-type.ts';
 import './master-flow-status.ts';
 import './discovery-phase.ts';
@@ -22,7 +24,10 @@ import './flow-event-cursor-expired-error.ts';
 import './flow-events-overflow-error.ts';
 import './flow-event.ts';
 
+import './viewer.ts';
 export const schema = builder.toSchema({ sortSchema: true });
+registerNodeTypes(schema);
+documentRequiredRoles(schema);
 
 // The Prisma plugin adds `totalCount` to connections without a description, and offers no option for
 // one; schema.graphql is the API reference, so it gets one here.

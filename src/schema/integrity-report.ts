@@ -29,9 +29,9 @@ export const IntegrityReportRef = builder.objectRef<IntegrityReport>('IntegrityR
 builder.queryFields((t) => ({
   integrityReport: t.field({
     type: IntegrityReportRef,
+    authScopes: { admin: true },
     description:
-      "The integrity report of the whole database (every tenant's rows, counted; no row ids). Meant for administrators: " +
-      'it will be restricted to them once authentication exists.',
+      "The integrity report of the whole database (every tenant's rows, counted; no row ids). Requires the admin role.",
     args: {
       dataChecks: t.arg.boolean({
         required: false,

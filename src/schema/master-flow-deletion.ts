@@ -19,6 +19,7 @@ export const MasterFlowDeletionRef = builder.prismaObject('MasterFlowDeletion', 
 builder.mutationField('deleteMasterFlow', (t) =>
   t.prismaField({
     type: 'MasterFlowDeletion',
+    authScopes: { admin: true },
     description:
       'Deletes a master flow and, by cascade, its data imports, raw import records and discovery flows, in one transaction; records who did it and how many rows of each table went. Other flows and tenants are untouched.',
     args: { flowId: t.arg({ type: 'UUID', required: true, description: 'The master flow to delete.' }) },

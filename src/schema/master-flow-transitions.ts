@@ -23,6 +23,7 @@ for (const verb of Object.keys(TRANSITION_VERBS) as TransitionVerb[]) {
   builder.mutationField(name, (t) =>
     t.prismaField({
       type: 'MasterFlow',
+      authScopes: { operator: true },
       description: `${DESCRIPTIONS[verb]} Recorded in phaseTransitions; bumps the version.`,
       args: {
         flowId: t.arg({ type: 'UUID', required: true, description: 'The master flow.' }),

@@ -1,5 +1,6 @@
 import { builder } from '../builder.ts';
 import { tenantWhere, type GraphQLContext } from '../context.ts';
+import { relationLoadStrategyFor } from '../db/relation-load-strategy.ts';
 import type { FlowType } from '../domain/flow-types.ts';
 import type { MasterFlowStatus } from '../domain/master-flow-status.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
@@ -142,7 +143,11 @@ builder.queryFields((t) => ({
     description: 'A master flow by its flow id; null when it does not exist or belongs to another tenant.',
     args: { flowId: t.arg({ type: 'UUID', required: true, description: 'The flow id.' }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.prisma.masterFlow.findFirst({ ...query, where: { flowId: args.flowId, ...tenantWhere(ctx) } }),
+      ctx.prisma.masterFlow.findFirst({
+        ...query,
+        relationLoadStrategy: relationLoadStrategyFor(query),
+        where: { flowId: args.flowId, ...tenantWhere(ctx) },
+      }),
   }),
   masterFlows: t.prismaConnection(
     {
@@ -162,6 +167,7 @@ builder.queryFields((t) => ({
       resolve: (query, _root, args, ctx) =>
         ctx.prisma.masterFlow.findMany({
           ...query,
+          relationLoadStrategy: relationLoadStrategyFor(query),
           where: masterFlowWhere(ctx, args.filter),
           orderBy: ORDERINGS[(args.orderBy ?? 'CREATED_AT_DESC') as MasterFlowOrdering],
         }),

@@ -46,6 +46,7 @@ export const StoreImportInput = builder.inputType('StoreImportInput', {
 builder.mutationField('storeImport', (t) =>
   t.prismaField({
     type: 'MasterFlow',
+    authScopes: { operator: true },
     description:
       'Imports a file (or inline rows) in one transaction: a running discovery master flow, its data import, one raw import record per row (rows failing basic validation are stored with isValid false and their validationErrors) and its discovery flow, with the data_import phase completed. Returns the master flow, or a typed error and nothing written.',
     args: { input: t.arg({ type: StoreImportInput, required: true, description: 'What to import.' }) },

@@ -8,6 +8,7 @@ export const DEMO_VIEWER: Viewer = {
   clientAccountId: '11111111-1111-4111-8111-111111111111',
   engagementId: '22222222-2222-4222-8222-222222222222',
   userId: 'demo-user',
+  roles: ['admin'],
 };
 
 const SERVERS = ['app-01', 'app-02', 'db-01', 'db-02', 'web-01', 'web-02', 'cache-01', 'batch-01'];

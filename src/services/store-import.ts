@@ -231,31 +231,47 @@ export async function storeImport(
         let invalid = 0;
         let batch: string[] = [];
         let reported = 0;
+        // At most one INSERT is in flight while the next batch is parsed, so parsing (this process) and
+        // storing (the database) overlap instead of taking turns.
+        let inFlight: Promise<unknown> = Promise.resolve();
         const flush = async () => {
-          // One statement per batch: the rows travel as one jsonb array parameter, which PostgreSQL unpacks
-          // itself. Measured several times faster than createMany's one bind parameter per column per row
-          // (bench/import-throughput.ts).
-          await tx.$executeRaw`
+          const payload = `[${batch.join(',')}]`;
+          const rowsSoFar = rowNumber;
+          batch = [];
+          await inFlight;
+          // One statement per batch: the rows travel as one jsonb array parameter that PostgreSQL unpacks
+          // itself. Measured 9 to 12 times faster than createMany with its bind parameters per column per
+          // row (bench/RESULTS.md, "Imports").
+          inFlight = tx.$executeRaw`
             INSERT INTO raw_import_records
               (data_import_id, client_account_id, engagement_id, master_flow_id, row_number, raw_data, is_valid, validation_errors)
             SELECT ${dataImportId}::uuid, ${tenant.clientAccountId}::uuid, ${tenant.engagementId}::uuid, ${flowId}::uuid,
                    (r->>'n')::int, r->'d', (r->>'v')::boolean, r->'e'
-              FROM jsonb_array_elements(${`[${batch.join(',')}]`}::jsonb) AS r`;
-          batch = [];
-          if (options.onProgress && settings.progressEveryRows > 0 && rowNumber - reported >= settings.progressEveryRows) {
-            reported = rowNumber;
-            options.onProgress({ dataImportId, rowsStored: rowNumber });
+              FROM jsonb_array_elements(${payload}::jsonb) AS r`;
+          // Observed here so a failure is never "unhandled"; it is rethrown by the next `await inFlight`.
+          inFlight.catch(() => {});
+          if (options.onProgress && settings.progressEveryRows > 0 && rowsSoFar - reported >= settings.progressEveryRows) {
+            await inFlight;
+            reported = rowsSoFar;
+            options.onProgress({ dataImportId, rowsStored: rowsSoFar });
           }
         };
-        for await (const rows of prepared.rows) {
-          for (const row of rows) {
-            rowNumber += 1;
-            if (row.errors.length > 0) invalid += 1;
-            batch.push(encodeRow(rowNumber, row));
-            if (batch.length >= settings.batchRows) await flush();
+        try {
+          for await (const rows of prepared.rows) {
+            for (const row of rows) {
+              rowNumber += 1;
+              if (row.errors.length > 0) invalid += 1;
+              batch.push(encodeRow(rowNumber, row));
+              if (batch.length >= settings.batchRows) await flush();
+            }
           }
+          if (batch.length > 0) await flush();
+          await inFlight;
+        } catch (error) {
+          // The transaction rolls back after the statement still running, whatever it gives.
+          await inFlight.catch(() => {});
+          throw error;
         }
-        if (batch.length > 0) await flush();
 
         const facts = prepared.facts();
         await tx.dataImport.update({

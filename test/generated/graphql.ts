@@ -46,9 +46,9 @@ export type FlowEventKind =
   | 'MASTER_FLOW_CREATED'
   /** The master flow and its whole subtree were deleted. */
   | 'MASTER_FLOW_DELETED'
-  /** A discovery phase was completed (payload: phase, progress). */
+  /** A discovery phase was completed (payload: phase, currentPhase, progressPercentage). */
   | 'PHASE_COMPLETED'
-  /** The master flow's status changed (payload: from, to). */
+  /** The master flow's status changed (payload: before, after, version). */
   | 'STATUS_CHANGED';
 
 /** The kind of work a master flow does. */

@@ -5,8 +5,15 @@ import type { Viewer } from '../../src/context.ts';
 import { DISCOVERY_PHASES, PHASE_COMPLETED_FIELD, nextPhase, progressPercentage, type PhaseFlags } from '../../src/domain/discovery-phases.ts';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
 
+/**
+ * A fresh tenant and a user of it, an admin (every operation allowed; tests narrow roles with
+ * `{ ...tenant, roles: [...] }`). `roles` is not enumerable, so spreading a tenant into Prisma data
+ * copies only its tenant and user columns.
+ */
 export function newTenant(userId = 'tester'): Viewer {
-  return { clientAccountId: randomUUID(), engagementId: randomUUID(), userId };
+  const viewer = { clientAccountId: randomUUID(), engagementId: randomUUID(), userId } as Viewer;
+  Object.defineProperty(viewer, 'roles', { value: ['admin'], enumerable: false, writable: true });
+  return viewer;
 }
 
 export interface FlowGraphSpec {

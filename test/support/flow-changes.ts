@@ -1,7 +1,8 @@
-// State changes of master flows, each with its event appended in the same transaction: what the issue-3
-// mutations (transitions, deleteMasterFlow) do, done straight through Prisma so that the event tests do not
-// depend on them. Swap these for the mutations once they exist; the tests only need "change a flow, get
-// its sequence".
+// State changes of master flows, each with its event appended in the same transaction, like the lifecycle
+// mutations (src/services/master-flow-lifecycle.ts) do, but straight through Prisma: the event tests need
+// what the mutations cannot offer (a change that rolls back after appending, a hook before commit, changes
+// made while no server runs), and the sequence number of each change. The multi-process test makes its
+// changes through the real mutations.
 import type { Viewer } from '../../src/context.ts';
 import { canTransition, type MasterFlowStatus } from '../../src/domain/master-flow-status.ts';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
@@ -32,8 +33,9 @@ export async function changeFlowStatus(
   prisma: PrismaClient,
   viewer: Viewer,
   flowId: string,
-  options: { rollBack?: boolean; beforeCommit?: () => Promise<void> } = {},
+  options: { rollBack?: boolean; beforeCommit?: () => Promise<void>; timeoutMs?: number } = {},
 ): Promise<Change> {
+  const limits = options.timeoutMs ? { maxWait: options.timeoutMs, timeout: options.timeoutMs } : undefined;
   return prisma.$transaction(async (tx) => {
     const flow = await tx.masterFlow.findFirstOrThrow({
       where: { flowId, clientAccountId: viewer.clientAccountId, engagementId: viewer.engagementId },
@@ -60,13 +62,13 @@ export async function changeFlowStatus(
         flowType: flow.flowType,
         kind: 'status_changed',
         actor: viewer.userId,
-        payload: { from, to, version: flow.version + 1 },
+        payload: { before: from, after: to, version: flow.version + 1 },
       },
     ]);
     await options.beforeCommit?.();
     if (options.rollBack) throw new RolledBack('rolled back on purpose');
     return { sequence: sequence!, from, to };
-  });
+  }, limits);
 }
 
 /** Deletes a master flow (its subtree goes by cascade) and appends master_flow_deleted, in one transaction. */

@@ -1,22 +1,40 @@
 // Runs operations through the whole Yoga pipeline (plugins, context, masking) via its fetch API.
-// Tests that depend on real sockets start the server as a process instead (test/support/server-process.ts).
+// Tests that depend on real sockets start the app on a port, or the server as a process
+// (test/support/server-process.ts).
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
-import { buildApp, GRAPHQL_PATH, type App } from '../../src/app.ts';
-import type { Viewer } from '../../src/context.ts';
+import { buildApp, GRAPHQL_PATH, type App, type AppConfig, type AppOptions } from '../../src/app.ts';
+import { DEFAULT_LIMITS, type LimitsConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
-import { VIEWER_HEADERS } from '../../src/http/viewer.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { authHeaders, TEST_AUTH, type TestViewer } from './auth.ts';
 
-export function testApp(database: Database, overrides: Partial<Parameters<typeof buildApp>[0]> = {}): App {
-  return buildApp({ port: 0, host: '127.0.0.1', debugSql: true, shutdownGraceMs: 1_000, ...overrides }, database);
+export type TestAppConfig = Partial<Omit<AppConfig, 'limits'>> & { limits?: Partial<LimitsConfig> };
+
+export function testAppConfig(overrides: TestAppConfig = {}): AppConfig {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    debugSql: true,
+    shutdownGraceMs: 1_000,
+    auth: TEST_AUTH,
+    introspection: true,
+    graphiql: true,
+    metrics: true,
+    logLevel: 'silent',
+    ...overrides,
+    limits: { ...DEFAULT_LIMITS, ...overrides.limits },
+  };
 }
 
-export function viewerHeaders(viewer: Viewer): Record<string, string> {
-  return {
-    [VIEWER_HEADERS.clientAccountId]: viewer.clientAccountId,
-    [VIEWER_HEADERS.engagementId]: viewer.engagementId,
-    [VIEWER_HEADERS.userId]: viewer.userId,
-  };
+export function testApp(database: Database, overrides: TestAppConfig = {}, options: AppOptions = {}): App {
+  const config = testAppConfig(overrides);
+  return buildApp(config, database, { logger: createLogger(config.logLevel), ...options });
+}
+
+/** Credentials of a viewer (a signed bearer token; admin unless the viewer names its roles). */
+export function viewerHeaders(viewer: TestViewer): Record<string, string> {
+  return authHeaders(viewer);
 }
 
 export interface GraphQLResponse<TData> extends ExecutionResult<TData> {
@@ -25,7 +43,7 @@ export interface GraphQLResponse<TData> extends ExecutionResult<TData> {
 
 export async function execute<TData, TVariables>(
   app: App,
-  viewer: Viewer | null,
+  viewer: TestViewer | null,
   document: TypedDocumentNode<TData, TVariables> | string,
   variables?: TVariables,
 ): Promise<GraphQLResponse<TData> & { status: number }> {
@@ -40,7 +58,7 @@ export async function execute<TData, TVariables>(
 /** Like execute(), but fails the test on any GraphQL error and returns the data. */
 export async function executeOk<TData, TVariables>(
   app: App,
-  viewer: Viewer,
+  viewer: TestViewer,
   document: TypedDocumentNode<TData, TVariables> | string,
   variables?: TVariables,
 ): Promise<TData> {

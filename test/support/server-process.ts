@@ -1,9 +1,12 @@
 // Starts flowgraph as a real process (`tsx src/server.ts`), for tests whose behaviour depends on real
 // sockets, signals or restarts. The port is chosen by the OS (PORT=0) and read from the start-up log.
+// It authenticates like test apps (test/support/auth.ts) unless `env` says otherwise, and logs at
+// `warn` unless a test asks for more.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { TEST_AUTH_ENV } from './auth.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -32,7 +35,7 @@ export async function startServer(
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_SEED: '0', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_SEED: '0', FLOWGRAPH_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -43,7 +46,8 @@ export async function startServer(
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server not ready in ${readyTimeoutMs} ms:\n${output}`)), readyTimeoutMs);
     const poll = setInterval(() => {
-      const match = /GraphiQL at http:\/\/localhost:(\d+)\//.exec(output);
+      // The last line of the start-up banner, so everything before it (the dev token) is there too.
+      const match = /flowgraph: ready \(http:\/\/localhost:(\d+)\/ready\)/.exec(output);
       if (match) {
         clearInterval(poll);
         clearTimeout(timer);

@@ -8,7 +8,6 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 import WebSocket from 'ws';
 import type { Viewer } from '../../src/context.ts';
 import { decodeFlowEventCursor } from '../../src/domain/flow-event-cursor.ts';
-import { VIEWER_HEADERS } from '../../src/http/viewer.ts';
 import { viewerHeaders } from './graphql.ts';
 
 export type Transport = 'graphql-ws' | 'sse';
@@ -116,11 +115,8 @@ export function connectWs(url: string, viewer: Viewer, options: { retryAttempts?
   const client = createWsClient({
     url: url.replace(/^http/, 'ws'),
     webSocketImpl: TrackedWebSocket,
-    connectionParams: {
-      [VIEWER_HEADERS.clientAccountId]: viewer.clientAccountId,
-      [VIEWER_HEADERS.engagementId]: viewer.engagementId,
-      [VIEWER_HEADERS.userId]: viewer.userId,
-    },
+    // The same credentials as over HTTP (a bearer token), in connectionParams.
+    connectionParams: viewerHeaders(viewer),
     retryAttempts: options.retryAttempts ?? 0,
     lazy: true,
   });

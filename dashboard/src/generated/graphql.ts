@@ -36,9 +36,9 @@ export type FlowEventKind =
   | 'MASTER_FLOW_CREATED'
   /** The master flow and its whole subtree were deleted. */
   | 'MASTER_FLOW_DELETED'
-  /** A discovery phase was completed (payload: phase, progress). */
+  /** A discovery phase was completed (payload: phase, currentPhase, progressPercentage). */
   | 'PHASE_COMPLETED'
-  /** The master flow's status changed (payload: from, to). */
+  /** The master flow's status changed (payload: before, after, version). */
   | 'STATUS_CHANGED';
 
 /** The kind of work a master flow does. */
@@ -94,6 +94,15 @@ export type MasterFlowStatus =
   /** Working through its phases. */
   | 'RUNNING';
 
+/** What a caller may do. Each role includes the ones listed before it. */
+export type Role =
+  /** Also deletes flows and reads the integrity report. */
+  | 'ADMIN'
+  /** Also imports files and moves flows through their lifecycle. */
+  | 'OPERATOR'
+  /** Reads the flow graph and its events. */
+  | 'VIEWER';
+
 /** A file to import (multipart upload: CSV with a header row, or a JSON array of objects; UTF-8, a byte order mark is accepted) or inline rows, with what describes them. Give exactly one of `file` and `rows`. */
 export type StoreImportInput = {
   /** The uploaded file. Its format comes from the extension of `filename` (.csv, .json), else from its MIME type. */
@@ -116,6 +125,10 @@ type ActionFailure_EmptyFile_Fragment = { message: string };
 
 type ActionFailure_FileTooLarge_Fragment = { message: string };
 
+type ActionFailure_FlowEventCursorExpiredError_Fragment = { message: string };
+
+type ActionFailure_FlowEventsOverflowError_Fragment = { message: string };
+
 type ActionFailure_FlowNotFound_Fragment = { message: string };
 
 type ActionFailure_FlowNotRunning_Fragment = { message: string };
@@ -137,6 +150,8 @@ type ActionFailure_UnsupportedFormat_Fragment = { message: string };
 export type ActionFailureFragment =
   | ActionFailure_EmptyFile_Fragment
   | ActionFailure_FileTooLarge_Fragment
+  | ActionFailure_FlowEventCursorExpiredError_Fragment
+  | ActionFailure_FlowEventsOverflowError_Fragment
   | ActionFailure_FlowNotFound_Fragment
   | ActionFailure_FlowNotRunning_Fragment
   | ActionFailure_IdempotencyConflict_Fragment
@@ -295,6 +310,11 @@ export type DashboardFlowsQueryVariables = Exact<{
 export type DashboardFlowsQuery = { masterFlows: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } }> } };
 
 export type FlowRowFragment = { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> };
+
+export type DashboardViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardViewerQuery = { viewer: { userId: string, roles: Array<Role>, canOperate: boolean, canAdminister: boolean } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -638,3 +658,13 @@ export const DashboardFlowsDocument = new TypedDocumentString(`
     }
   }
 }`) as unknown as TypedDocumentString<DashboardFlowsQuery, DashboardFlowsQueryVariables>;
+export const DashboardViewerDocument = new TypedDocumentString(`
+    query DashboardViewer {
+  viewer {
+    userId
+    roles
+    canOperate
+    canAdminister
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardViewerQuery, DashboardViewerQueryVariables>;

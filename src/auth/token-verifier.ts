@@ -1,0 +1,126 @@
+// Verifies bearer tokens (JWT) with jose: an HS256 shared secret or the keys of a JWKS URL, with the
+// issuer, audience and expiry checked. The claims name the caller (`sub`), the tenant
+// (`client_account_id`, `engagement_id`) and the roles (`roles`).
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { AuthConfig } from '../config.ts';
+import type { Viewer } from '../context.ts';
+import { isUuid } from '../domain/uuid.ts';
+import { AuthenticationError, AuthenticationUnavailableError } from './auth-errors.ts';
+import { knownRoles } from './roles.ts';
+
+/** A verified caller, and when its credentials stop being valid (ms since the epoch; null: never). */
+export interface Principal {
+  viewer: Viewer;
+  expiresAt: number | null;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+/** Tokens longer than this are refused unread: no identity provider issues them. */
+export const MAX_TOKEN_LENGTH = 8_192;
+
+/** The key set could not be fetched or read: the identity provider's problem, not the caller's. */
+class KeySetUnavailable extends Error {}
+
+/** Token problems the key lookup itself can find (no key for its kid, an algorithm it cannot use). */
+function isTokenProblem(error: unknown): boolean {
+  return (
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys ||
+    error instanceof errors.JOSEAlgNotAllowed ||
+    error instanceof errors.JOSENotSupported
+  );
+}
+
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
+/** Null when the configuration names no key (dev mode without a secret: header viewer only). */
+export function createTokenVerifier(auth: AuthConfig): TokenVerifier | null {
+  let key: Uint8Array | JWTVerifyGetKey;
+  let algorithms: string[];
+  if (auth.jwtSecret) {
+    key = new TextEncoder().encode(auth.jwtSecret);
+    algorithms = ['HS256'];
+  } else if (auth.jwksUrl) {
+    const remote = createRemoteJWKSet(new URL(auth.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+    key = async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (error) {
+        if (isTokenProblem(error)) throw error;
+        throw new KeySetUnavailable();
+      }
+    };
+    algorithms = ASYMMETRIC_ALGORITHMS;
+  } else {
+    return null;
+  }
+  return {
+    async verify(token) {
+      if (token.length > MAX_TOKEN_LENGTH) throw new AuthenticationError('The bearer token is too long.');
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, key as Uint8Array, {
+          algorithms,
+          issuer: auth.issuer,
+          audience: auth.audience,
+          clockTolerance: auth.clockToleranceSeconds,
+          requiredClaims: ['exp', 'sub'],
+        }));
+      } catch (error) {
+        throw translate(error);
+      }
+      return { viewer: viewerFromClaims(payload), expiresAt: (payload.exp as number) * 1_000 };
+    },
+  };
+}
+
+function translate(error: unknown): Error {
+  if (error instanceof KeySetUnavailable) return new AuthenticationUnavailableError();
+  if (error instanceof errors.JWTExpired) return new AuthenticationError('The bearer token has expired.');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'iss':
+        return new AuthenticationError('The bearer token was issued by an issuer this server does not accept.');
+      case 'aud':
+        return new AuthenticationError('The bearer token is not meant for this server (audience).');
+      case 'nbf':
+        return new AuthenticationError('The bearer token is not valid yet.');
+      default:
+        return new AuthenticationError(`The bearer token's "${error.claim}" claim is missing or invalid.`);
+    }
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return new AuthenticationError('The bearer token signature does not verify.');
+  }
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    return new AuthenticationError('No key of the key set verifies the bearer token.');
+  }
+  if (error instanceof errors.JOSEError || error instanceof TypeError) {
+    return new AuthenticationError('The bearer token is malformed or signed with an algorithm this server does not accept.');
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function viewerFromClaims(payload: JWTPayload): Viewer {
+  const userId = payload.sub;
+  if (typeof userId !== 'string' || userId.trim() === '' || userId.length > 255) {
+    throw new AuthenticationError('The bearer token\'s "sub" claim must name the user (1 to 255 characters).');
+  }
+  const clientAccountId = payload.client_account_id;
+  const engagementId = payload.engagement_id;
+  if (typeof clientAccountId !== 'string' || !isUuid(clientAccountId)) {
+    throw new AuthenticationError('The bearer token\'s "client_account_id" claim must be a uuid.');
+  }
+  if (typeof engagementId !== 'string' || !isUuid(engagementId)) {
+    throw new AuthenticationError('The bearer token\'s "engagement_id" claim must be a uuid.');
+  }
+  return {
+    clientAccountId: clientAccountId.toLowerCase(),
+    engagementId: engagementId.toLowerCase(),
+    userId,
+    roles: knownRoles(payload.roles),
+  };
+}

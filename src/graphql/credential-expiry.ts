@@ -1,0 +1,54 @@
+// Credentials expire; a subscription opened with them must not outlive them. Each subscription ends
+// when the caller's token expires, with an UNAUTHENTICATED error as its last event, so a client (SSE
+// or graphql-ws) knows to resubscribe with a fresh token. graphql-ws sockets are also closed at
+// expiry (src/http/graphql-ws-server.ts).
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { GraphQLContext } from '../context.ts';
+
+/** setTimeout cannot wait longer than this; credentials valid for longer are not timed. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export function credentialsExpiredError(): GraphQLError {
+  return new GraphQLError('Your credentials have expired; subscribe again with a fresh token.', {
+    extensions: { code: 'UNAUTHENTICATED', reason: 'CREDENTIALS_EXPIRED' },
+  });
+}
+
+const EXPIRED = Symbol('expired');
+
+async function* untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number): AsyncGenerator<ExecutionResult> {
+  const iterator = source[Symbol.asyncIterator]();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<typeof EXPIRED>((resolve) => {
+    timer = setTimeout(() => resolve(EXPIRED), Math.max(0, expiresAt - Date.now()));
+  });
+  try {
+    while (true) {
+      const next = await Promise.race([iterator.next(), expired]);
+      if (next === EXPIRED) {
+        yield { errors: [credentialsExpiredError()] };
+        return;
+      }
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    clearTimeout(timer);
+    await iterator.return?.();
+  }
+}
+
+export function useCredentialExpiry(): Plugin<GraphQLContext> {
+  return {
+    onSubscribe({ args }) {
+      const expiresAt = args.contextValue.credentialsExpireAt;
+      if (expiresAt === null || expiresAt === undefined || expiresAt - Date.now() > MAX_TIMER_MS) return;
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (isAsyncIterable(result)) setResult(untilExpiry(result, expiresAt));
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// What a client sees when something goes wrong that it did not cause. Errors the schema raises on
+// purpose (GraphQL errors with a code) pass through; a database that is unavailable or too slow
+// becomes a retryable DATABASE_UNAVAILABLE / QUERY_TIMEOUT; everything else becomes Yoga's masked
+// "Unexpected error." with no stack, SQL, message or id of the original, which is logged instead.
+import { GraphQLError } from 'graphql';
+import { maskError as yogaMaskError, type YogaMaskedErrorOpts } from 'graphql-yoga';
+import { classifyDatabaseError } from '../db/database-errors.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * The error of an operation the database could not serve. A subscription that ends this way can say
+ * where to resume (`extra: { cursor }`): the client resubscribes from there once the database is back.
+ */
+export function databaseUnavailableError(from?: GraphQLError, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError('The database is unavailable right now; try again shortly.', {
+    nodes: from?.nodes,
+    path: from?.path,
+    extensions: {
+      code: 'DATABASE_UNAVAILABLE',
+      retryable: true,
+      ...extra,
+      http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
+    },
+  });
+}
+
+export function createErrorMasker(logger: Logger): YogaMaskedErrorOpts['maskError'] {
+  return (error, message) => {
+    const graphqlError = error instanceof GraphQLError ? error : undefined;
+    const original = graphqlError ? graphqlError.originalError : error;
+    if (graphqlError && (!original || original instanceof GraphQLError)) return graphqlError;
+    const failure = classifyDatabaseError(original);
+    if (failure === 'unavailable') return databaseUnavailableError(graphqlError);
+    if (failure === 'statement_timeout') {
+      return new GraphQLError('The database stopped a statement that ran too long; try again, or ask for less.', {
+        nodes: graphqlError?.nodes,
+        path: graphqlError?.path,
+        extensions: { code: 'QUERY_TIMEOUT', retryable: true },
+      });
+    }
+    if (failure === 'invalid_value') {
+      return new GraphQLError('A value in the request does not fit its field (for example an id that is not a uuid, or a number out of range).', {
+        nodes: graphqlError?.nodes,
+        path: graphqlError?.path,
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
+    logger.error({ err: original, path: graphqlError?.path }, 'unexpected error, masked for the client');
+    // isDev false: Yoga would otherwise attach the original error (message and stack) in development.
+    return yogaMaskError(error, message, false);
+  };
+}
