@@ -217,7 +217,7 @@ describe('a legacy database with every case of evidence', () => {
       // Rows that change = linked + adopted; and that is the orphans plus the wrong references.
       expect(report.linked + report.adopted, table).toBe(report.orphans + report.wrongReferences);
       expect(report.rows, table).toBe(report.alreadyLinked + report.orphans + report.wrongReferences);
-      const changing = [...entries].filter(([, expected]) => !(expected.kind === 'linked' && expected.label === 'already correct'));
+      const changing = [...entries].filter(([, expected]) => !(expected.kind === 'linked' && expected.unchanged));
       for (const rule of EVIDENCE_RULES) {
         const count = changing.filter(([, expected]) => expected.kind === 'linked' && expected.rules.includes(rule)).length;
         expect(report.linkedByRule[rule], `${table} ${rule}`).toBe(count);
@@ -237,8 +237,14 @@ describe('a legacy database with every case of evidence', () => {
       [...scenario.imports].filter(([, expected]) => expected.label.startsWith('cross-tenant')).map(([id]) => id).sort(),
     );
     expect(imports.tenantFilled).toBe(legacyRows('data_imports').filter((row) => row.client_account_id === null).length);
+    expect(imports.referenceOnly).toBe(0);
     const flows = expectedFor(scenario.discoveryFlows, 'discovery_flows');
-    expect(flows.alreadyLinked).toBe(1);
+    expect(flows.alreadyLinked).toBe(2);
+    // The flow kept on its own reference alone is listed, so a person can check it.
+    expect(flows.referenceOnly).toBe(1);
+    expect(flows.referenceOnlyIds.map((item) => item.id)).toEqual(
+      [...scenario.discoveryFlows].filter(([, expected]) => expected.label === 'own reference alone').map(([id]) => id),
+    );
 
     const raws = applied.tables.find((table) => table.table === 'raw_import_records')!;
     const rowsOf = (filter: (expected: Scenario['imports'] extends Map<string, infer V> ? V : never) => boolean) =>

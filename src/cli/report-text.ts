@@ -98,6 +98,14 @@ export function repairText(report: RepairReport, where: string): string {
       lines.push('', `ambiguous: the evidence names several master flows (or contradicts itself), so these are adopted (${ambiguous.length}):`);
       lines.push(...limited(ambiguous, (item) => `${item.table} ${item.id}${item.rows > 1 ? ` (${item.rows} rows)` : ''}: candidates ${item.candidates.join(', ')}`));
     }
+    const referenceOnly = report.tables.flatMap((table) => table.referenceOnlyIds.map((item) => ({ table: table.table, ...item })));
+    if (referenceOnly.length > 0) {
+      lines.push(
+        '',
+        `kept on their own master_flow_id alone: nothing confirms or contradicts it; check them if an earlier backfill guessed links (${referenceOnly.length}):`,
+      );
+      lines.push(...limited(referenceOnly, (item) => `${item.table} ${item.id}${item.rows > 1 ? ` (${item.rows} rows)` : ''}: master flow ${item.candidates.join(', ')}`));
+    }
     const conflicts = report.tables.flatMap((table) => table.tenantConflicts.map((item) => ({ table: table.table, ...item })));
     if (conflicts.length > 0) {
       lines.push('', `tenant conflicts: evidence naming another tenant's master flow is not a link (${conflicts.length}):`);

@@ -114,6 +114,13 @@ export interface TableLinkReport {
   rows: number;
   /** The row already named the master flow the evidence confirms (only its form may change: id → flow_id). */
   alreadyLinked: number;
+  /**
+   * Of alreadyLinked: rows whose link rests on their own reference alone, with no convention confirming it.
+   * Kept (nothing contradicts it), and listed: such a reference may come from an earlier guess-based backfill.
+   */
+  referenceOnly: number;
+  /** Their ids (for raw import records: the import's id, with the number of rows). */
+  referenceOnlyIds: Unlinkable[];
   /** master_flow_id NULL, or naming no master flow. */
   orphans: number;
   /** master_flow_id named a master flow the evidence does not support; the row moves. */
@@ -136,6 +143,8 @@ function emptyReport(table: ChildTable): TableLinkReport {
     table,
     rows: 0,
     alreadyLinked: 0,
+    referenceOnly: 0,
+    referenceOnlyIds: [],
     orphans: 0,
     wrongReferences: 0,
     linked: 0,
@@ -194,16 +203,23 @@ export function rowOutcomes(facts: LinkFacts, plan: LinkPlan): RowOutcomes {
     report: TableLinkReport,
     group: LinkGroup,
     target: FinalLink,
-    rows: number,
+    row: { id: string; rows: number },
     ref: string | null,
     rules: EvidenceRule[],
     tenantMissing: boolean,
   ) => {
+    const { rows } = row;
     report.rows += rows;
     if (tenantMissing) report.tenantFilled += rows;
     const current = resolve(ref);
     if (group.decision.kind === 'linked' && current?.flowId === target.flowId) {
       report.alreadyLinked += rows;
+      if (group.evidence.every((item) => item.rule === 'existing_reference')) {
+        report.referenceOnly += rows;
+        const listed = report.referenceOnlyIds.find((entry) => entry.id === row.id);
+        if (listed) listed.rows += rows;
+        else report.referenceOnlyIds.push({ id: row.id, rows, candidates: [target.flowId], otherTenantFlowIds: [] });
+      }
       return;
     }
     if (current) report.wrongReferences += rows;
@@ -230,12 +246,12 @@ export function rowOutcomes(facts: LinkFacts, plan: LinkPlan): RowOutcomes {
       const dataImport = imports.get(group.dataImportId)!;
       importLinks.set(dataImport.id, target);
       const subject = { table: 'data_imports', id: dataImport.id } as const;
-      count(reports.data_imports, group, target, 1, dataImport.masterFlowRef, supportingRules(group, subject), dataImport.clientAccountId === null || dataImport.engagementId === null);
+      count(reports.data_imports, group, target, { id: dataImport.id, rows: 1 }, dataImport.masterFlowRef, supportingRules(group, subject), dataImport.clientAccountId === null || dataImport.engagementId === null);
       note(reports.data_imports, group, dataImport.id, 1);
       let groupRows = 0;
       for (const raw of rawByImport.get(dataImport.id) ?? []) {
         groupRows += raw.rows;
-        count(reports.raw_import_records, group, target, raw.rows, raw.masterFlowRef, ['raw_record_import'], raw.clientAccountId === null || raw.engagementId === null);
+        count(reports.raw_import_records, group, target, { id: dataImport.id, rows: raw.rows }, raw.masterFlowRef, ['raw_record_import'], raw.clientAccountId === null || raw.engagementId === null);
         if (raw.masterFlowRef !== target.flowId || raw.clientAccountId !== target.clientAccountId || raw.engagementId !== target.engagementId) {
           rawRecordsToUpdate += raw.rows;
         }
@@ -246,7 +262,7 @@ export function rowOutcomes(facts: LinkFacts, plan: LinkPlan): RowOutcomes {
       const flow = flows.get(flowId)!;
       discoveryLinks.set(flow.id, target);
       const subject = { table: 'discovery_flows', id: flow.id } as const;
-      count(reports.discovery_flows, group, target, 1, flow.masterFlowRef, supportingRules(group, subject), false);
+      count(reports.discovery_flows, group, target, { id: flow.id, rows: 1 }, flow.masterFlowRef, supportingRules(group, subject), false);
       note(reports.discovery_flows, group, flow.id, 1);
     }
   }

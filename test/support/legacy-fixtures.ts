@@ -187,7 +187,7 @@ export class LegacyBuilder {
 
 /** What a child row must end up with after the repair. */
 export type Expected =
-  | { kind: 'linked'; flowId: string; rules: EvidenceRule[] }
+  | { kind: 'linked'; flowId: string; rules: EvidenceRule[]; /** already linked before the repair */ unchanged?: boolean }
   | { kind: 'adopted'; reason: AdoptionReason; tenant: Tenant; keepsFlowId?: boolean };
 
 export interface Scenario {
@@ -349,8 +349,9 @@ export function standardScenario(): Scenario {
   b.dataImport({ id: d14, tenant: B, masterFlowRef: m14.id });
   withRaws(d14, { rows: 3, tenant: B, masterFlowRef: m14.id });
   const f14 = b.discovery({ tenant: B, flowId: m14.flowId, dataImportId: d14, masterFlowRef: m14.flowId, completedPhases: 5, status: 'completed' });
-  imports.set(d14, { label: 'already correct', kind: 'linked', flowId: m14.flowId, rules: ['flow_id', 'discovery_import', 'master_name', 'master_configuration', 'existing_reference'] });
-  discoveryFlows.set(f14.id, { label: 'already correct', kind: 'linked', flowId: m14.flowId, rules: ['flow_id', 'discovery_import', 'master_name', 'master_configuration', 'existing_reference'] });
+  const allRules: EvidenceRule[] = ['flow_id', 'discovery_import', 'master_name', 'master_configuration', 'existing_reference'];
+  imports.set(d14, { label: 'already correct', kind: 'linked', flowId: m14.flowId, rules: allRules, unchanged: true });
+  discoveryFlows.set(f14.id, { label: 'already correct', kind: 'linked', flowId: m14.flowId, rules: allRules, unchanged: true });
 
   // 15. an existing reference (a time-proximity backfill) contradicted by the name: not a link.
   const d15 = randomUUID();
@@ -393,6 +394,11 @@ export function standardScenario(): Scenario {
   const f18 = b.discovery({ tenant: B, dataImportId: d18, status: 'failed' });
   imports.set(d18, { label: 'adopted with its discovery flow', kind: 'adopted', reason: 'no_evidence', tenant: B, keepsFlowId: true });
   discoveryFlows.set(f18.id, { label: 'adopted with its import', kind: 'adopted', reason: 'no_evidence', tenant: B, keepsFlowId: true });
+
+  // 19. a discovery flow whose only evidence is its own master_flow_id: kept, and listed as resting on it alone.
+  const m19 = master({ tenant: B, name: 'Referenced only' });
+  const f19 = b.discovery({ tenant: B, masterFlowRef: m19.flowId });
+  discoveryFlows.set(f19.id, { label: 'own reference alone', kind: 'linked', flowId: m19.flowId, rules: ['existing_reference'], unchanged: true });
 
   return { builder: b, tenantA: A, tenantB: B, imports, discoveryFlows, rawRecords, masterFlowIds: masters, cleared, mappedMasterStatuses, derivedPhases };
 }
