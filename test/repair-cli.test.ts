@@ -108,7 +108,7 @@ describe(`doctor, repair, npm start on a legacy database (${onPostgres ? 'Postgr
 
     const query = `{ masterFlows(first: 100) { totalCount edges { node {
       flowId flowStatus flowConfiguration rawRecordCount phaseTransitions { from to by }
-      dataImports(first: 20) { edges { node { dataImportId rawRecords(first: 20) { totalCount } } } }
+      dataImports(first: 5) { edges { node { dataImportId rawRecords(first: 5) { totalCount } } } }
       discoveryFlows { flowId currentPhase }
     } } } }`;
     const response = await fetch(`${server.url}/graphql`, {

@@ -17,26 +17,47 @@ export function credentialsExpiredError(): GraphQLError {
 
 const EXPIRED = Symbol('expired');
 
-async function* untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number): AsyncGenerator<ExecutionResult> {
+/**
+ * The source's results until the credentials expire, then the expiry error. Written as a plain iterator
+ * rather than an async generator: a generator suspended in `await` cannot be returned until its await
+ * settles, so an unsubscribing client would stay registered until the next event arrived.
+ */
+function untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
   let timer: NodeJS.Timeout | undefined;
+  let finished = false;
   const expired = new Promise<typeof EXPIRED>((resolve) => {
     timer = setTimeout(() => resolve(EXPIRED), Math.max(0, expiresAt - Date.now()));
   });
-  try {
-    while (true) {
-      const next = await Promise.race([iterator.next(), expired]);
-      if (next === EXPIRED) {
-        yield { errors: [credentialsExpiredError()] };
-        return;
-      }
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
+  const finish = async () => {
+    if (finished) return;
+    finished = true;
     clearTimeout(timer);
     await iterator.return?.();
-  }
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next(): Promise<IteratorResult<ExecutionResult>> {
+      if (finished) return { done: true, value: undefined };
+      const next = await Promise.race([iterator.next(), expired]);
+      if (next === EXPIRED) {
+        await finish();
+        return { done: false, value: { errors: [credentialsExpiredError()] } };
+      }
+      if (next.done) await finish();
+      return next;
+    },
+    async return(): Promise<IteratorResult<ExecutionResult>> {
+      await finish();
+      return { done: true, value: undefined };
+    },
+    async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+      await finish();
+      throw error;
+    },
+  };
 }
 
 export function useCredentialExpiry(): Plugin<GraphQLContext> {

@@ -116,8 +116,8 @@ function parseMultipart(request: Request, open: (body: OpenBody) => void): Promi
       }
       const paths = map[name];
       if (!Array.isArray(paths)) {
+        // A file no variable refers to is skipped, as Yoga's own parser does; the operation runs at the end.
         stream.resume();
-        fail(badRequest(`The file field "${name}" is not in "map".`));
         return;
       }
       const upload = new StreamedUpload(filename, mimeType, stream);

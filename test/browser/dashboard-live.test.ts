@@ -35,7 +35,8 @@ describe.runIf(hasChromium)('the live dashboard', () => {
   let page: Page;
   let dataDir: string;
   let port: number;
-  const env = () => ({ FLOWGRAPH_DATA_DIR: dataDir, FLOWGRAPH_SEED: '1', DATABASE_URL: '', PORT: String(port) });
+  // Development mode: the dashboard signs in with the session the server hands out.
+  const env = () => ({ FLOWGRAPH_DATA_DIR: dataDir, FLOWGRAPH_SEED: '1', DATABASE_URL: '', FLOWGRAPH_AUTH: 'dev', PORT: String(port) });
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'flowgraph-live-'));
