@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const exited = once(child, 'exit');
   const port = await new Promise<number>((resolve, reject) => {
     const poll = setInterval(() => {
-      const match = /GraphiQL at http:\/\/localhost:(\d+)\//.exec(output);
+      const match = /flowgraph: ready \(http:\/\/localhost:(\d+)\/ready\)/.exec(output);
       if (match) {
         clearInterval(poll);
         resolve(Number(match[1]));

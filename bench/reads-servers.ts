@@ -128,7 +128,7 @@ export async function startServer(name: ServerName, options: StartOptions): Prom
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    pattern = /GraphiQL at http:\/\/localhost:(\d+)\//;
+    pattern = /flowgraph: ready \(http:\/\/localhost:(\d+)\/ready\)/;
     version = `flowgraph on Node ${process.version}`;
   } else if (name === 'postgraphile') {
     child = spawn(NODE22, ['postgraphile-server.mjs'], {
