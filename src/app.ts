@@ -13,6 +13,7 @@ import type { Config } from './config.ts';
 import type { GraphQLContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { countStatements } from './db/statement-counter.ts';
+import { useCompiledReads } from './graphql/compiled-reads/compiled-reads-plugin.ts';
 import { useCredentialExpiry } from './graphql/credential-expiry.ts';
 import { createErrorMasker } from './graphql/error-masking.ts';
 import { useIntrospection } from './graphql/introspection.ts';
@@ -45,7 +46,7 @@ export type AppConfig = Pick<
   Config,
   'port' | 'host' | 'debugSql' | 'shutdownGraceMs' | 'auth' | 'limits' | 'introspection' | 'graphiql' | 'metrics' | 'logLevel'
 > &
-  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize'>> & {
+  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads'>> & {
     /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
     imports?: Partial<Config['imports']>;
     onImportProgress?: (progress: ImportProgress) => void;
@@ -202,6 +203,8 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       // flow graph resolves thousands of fields per page (bench/RESULTS.md, reads). Mutations and
       // subscriptions keep the reference executor. Before statement counting, which wraps its execute.
       useGraphQlJit({}, { enableIf: isQuery }),
+      // After the JIT executor, which it falls back to for what it does not compile.
+      ...(config.compiledReads === false ? [] : [useCompiledReads(database, metrics)]),
       useStatementCounting(config.debugSql),
       usePageSizeLimit(limits.maxPageSize),
       useRequestDeadline(limits.requestTimeoutMs),

@@ -74,6 +74,8 @@ export interface Config {
   seed: boolean;
   /** Report SQL statement counts in each response's `extensions`. */
   debugSql: boolean;
+  /** Answer the reads the compiled read path covers with one SQL statement (src/graphql/compiled-reads/). */
+  compiledReads: boolean;
   /** Page size when a connection is asked for no `first`/`last`. */
   defaultPageSize: number;
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
@@ -248,6 +250,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || '0.0.0.0',
     seed: flag(env, 'FLOWGRAPH_SEED', true),
     debugSql: flag(env, 'FLOWGRAPH_DEBUG_SQL', false),
+    compiledReads: flag(env, 'FLOWGRAPH_COMPILED_READS', true),
     defaultPageSize,
     shutdownGraceMs: integer(env, 'FLOWGRAPH_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     auth: loadAuth(env, production, !databaseUrl),

@@ -105,6 +105,19 @@ describe('bearer tokens over HTTP', () => {
     });
   }
 
+  it('stop accepting a token when it expires, although its first verification is remembered', async () => {
+    // Signed to expire two seconds from now (exp has whole seconds): accepted now, and again from the
+    // verified-token cache, then refused once expired (TEST_AUTH allows no clock tolerance).
+    const token = testToken(tenant, { expiresInSeconds: 2 });
+    const expiresAt = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp * 1_000;
+    expect((await post(bearer(token))).status).toBe(200);
+    expect((await post(bearer(token))).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 100));
+    const { status, body } = await post(bearer(token));
+    expect(status).toBe(401);
+    expect(body.errors![0]!.message).toMatch(/has expired/);
+  });
+
   it('never echo the token back', async () => {
     const token = testToken(tenant, { expiresInSeconds: -5 });
     const response = await fetch(`${base}/graphql`, {

@@ -5,8 +5,9 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import { withStatementCounting } from './statement-counter.ts';
+import { countStatement, withStatementCounting } from './statement-counter.ts';
 import { pgliteSession, postgresSession, type SqlSession } from './sql-session.ts';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -20,6 +21,12 @@ export interface Database {
   pglite?: PGlite;
   /** The PostgreSQL URL, for connections of their own (the event listener's LISTEN). */
   connectionString?: string;
+  /**
+   * Plain reads outside Prisma, for the compiled read path (src/graphql/compiled-reads/): on PostgreSQL the
+   * pool Prisma's adapter uses (same limits, same timeouts), on PGlite the embedded instance (whose
+   * queries wait for an open transaction to end). Every statement is counted like Prisma's.
+   */
+  read<Row = Record<string, unknown>>(sql: string, params: unknown[]): Promise<Row[]>;
   close(): Promise<void>;
 }
 
@@ -44,19 +51,19 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 20_000;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const adapter = withStatementCounting(
-      new PrismaPg(
-        {
-          connectionString: options.databaseUrl,
-          max: options.poolSize ?? 10,
-          // Without these a request waits as long as the operating system keeps a dead connection
-          // attempt alive, and a runaway statement holds its connection forever.
-          connectionTimeoutMillis: connectTimeoutMs,
-          statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
-          keepAlive: true,
-        },
-      ),
-    );
+    // The pool is created here rather than by the adapter so that compiled reads share it.
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      // Without these a request waits as long as the operating system keeps a dead connection
+      // attempt alive, and a runaway statement holds its connection forever.
+      connectionTimeoutMillis: connectTimeoutMs,
+      statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      keepAlive: true,
+    });
+    // An idle connection the server drops must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    const adapter = withStatementCounting(new PrismaPg(pool));
     const prisma = new PrismaClient({ adapter });
     const sql = await postgresSession(options.databaseUrl, { connectTimeoutMs });
     return {
@@ -64,8 +71,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       prisma,
       sql,
       connectionString: options.databaseUrl,
+      async read<Row>(text: string, params: unknown[]) {
+        countStatement();
+        return (await pool.query(text, params)).rows as Row[];
+      },
       async close() {
         await prisma.$disconnect();
+        await pool.end();
         await sql.close();
       },
     };
@@ -78,12 +90,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
     pglite = await PGlite.create(dataDir);
   }
+  const embedded = pglite;
   const prisma = new PrismaClient({ adapter: withStatementCounting(new PrismaPGlite(pglite)) });
   return {
     kind: 'pglite',
     prisma,
     sql: pgliteSession(pglite),
     pglite,
+    async read<Row>(text: string, params: unknown[]) {
+      countStatement();
+      return (await embedded.query<Row>(text, params)).rows;
+    },
     async close() {
       await prisma.$disconnect();
       if (ownsInstance) await pglite.close();

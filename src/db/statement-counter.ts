@@ -18,7 +18,8 @@ export function countStatements<T>(tally: StatementTally, fn: () => T): T {
   return currentTally.run(tally, fn);
 }
 
-function record(): void {
+/** Counts one statement sent outside Prisma (compiled reads) into the current operation's tally. */
+export function countStatement(): void {
   const tally = currentTally.getStore();
   if (tally) tally.statements += 1;
 }
@@ -30,7 +31,7 @@ function countingQueryable<T extends SqlDriverAdapter | Transaction>(target: T):
       if (typeof value !== 'function') return value;
       if (property === 'queryRaw' || property === 'executeRaw') {
         return (...args: unknown[]) => {
-          record();
+          countStatement();
           return value.apply(object, args);
         };
       }

@@ -41,3 +41,21 @@ export function isDiscoveryPhase(value: string): value is DiscoveryPhase {
 export interface PhaseState {
   [phase: string]: { completedAt?: string } | undefined;
 }
+
+/** One phase of a discovery flow, as DiscoveryFlow.phases lists it. */
+export interface PhaseStatus {
+  phase: DiscoveryPhase;
+  completed: boolean;
+  /** From phase_state; null when the phase is not complete or the platform did not record the time. */
+  completedAt: string | null;
+}
+
+/** Every phase in order, from a discovery flow's completion flags and its phase_state. */
+export function phaseStatuses(flow: PhaseFlags & { phaseState: unknown }): PhaseStatus[] {
+  const state = (flow.phaseState ?? {}) as PhaseState;
+  return DISCOVERY_PHASES.map((phase) => ({
+    phase,
+    completed: flow[PHASE_COMPLETED_FIELD[phase]],
+    completedAt: (flow[PHASE_COMPLETED_FIELD[phase]] && state[phase]?.completedAt) || null,
+  }));
+}

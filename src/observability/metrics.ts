@@ -24,6 +24,12 @@ export interface Metrics {
   eventsDelivered: Counter;
   /** Raw import records stored by imports (the import service adds to it). */
   importRows: Counter;
+  /**
+   * Queries by how they were answered: `compiled` (one SQL statement, src/graphql/compiled-reads/),
+   * `resolvers` (outside what the compiler covers), `fallback` (compiled, but the statement or a value
+   * failed, so the resolvers answered).
+   */
+  queryPaths: Counter<'path'>;
   /** Keeps a client-chosen label value from growing the series count without bound. */
   boundedLabel(kind: string, value: string): string;
 }
@@ -66,6 +72,12 @@ export function createMetrics(): Metrics {
     importRows: new Counter({
       name: 'flowgraph_import_rows_total',
       help: 'Raw import records stored by imports.',
+      registers: [registry],
+    }),
+    queryPaths: new Counter({
+      name: 'flowgraph_query_paths_total',
+      help: 'Queries by how they were answered: compiled (one SQL statement), resolvers, or fallback.',
+      labelNames: ['path'],
       registers: [registry],
     }),
     boundedLabel(kind, value) {

@@ -2,6 +2,7 @@ import { builder } from '../builder.ts';
 import { tenantWhere } from '../context.ts';
 import type { ImportStatus } from '../domain/import-status.ts';
 import { ImportStatusEnum } from './import-status.ts';
+import { DATA_IMPORT_RAW_RECORD_ORDER, DISCOVERY_FLOW_ORDER } from './orderings.ts';
 
 export const DataImportRef = builder.prismaNode('DataImport', {
   description: 'A file (or inline rows) imported into a master flow; its rows are raw import records.',
@@ -50,7 +51,7 @@ export const DataImportRef = builder.prismaNode('DataImport', {
         },
         query: (args, ctx) => ({
           where: { ...tenantWhere(ctx), ...(args.isValid == null ? {} : { isValid: args.isValid }) },
-          orderBy: { rowNumber: 'asc' },
+          orderBy: DATA_IMPORT_RAW_RECORD_ORDER,
         }),
       },
       { name: 'DataImportRawRecordsConnection', description: 'A page of an import\'s raw records.' },
@@ -58,7 +59,7 @@ export const DataImportRef = builder.prismaNode('DataImport', {
     ),
     discoveryFlows: t.relation('discoveryFlows', {
       description: 'Discovery flows started for this import.',
-      query: (_args, ctx) => ({ where: tenantWhere(ctx), orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+      query: (_args, ctx) => ({ where: tenantWhere(ctx), orderBy: DISCOVERY_FLOW_ORDER }),
     }),
   }),
 });

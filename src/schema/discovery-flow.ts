@@ -1,6 +1,6 @@
 import { builder } from '../builder.ts';
 import { tenantWhere } from '../context.ts';
-import { DISCOVERY_PHASES, PHASE_COMPLETED_FIELD, type DiscoveryPhase, type PhaseState } from '../domain/discovery-phases.ts';
+import { phaseStatuses, type DiscoveryPhase } from '../domain/discovery-phases.ts';
 import type { DiscoveryFlowStatus } from '../domain/master-flow-status.ts';
 import { DiscoveryFlowStatusEnum } from './discovery-flow-status.ts';
 import { DiscoveryPhaseEnum } from './discovery-phase.ts';
@@ -35,14 +35,7 @@ export const DiscoveryFlowRef = builder.prismaNode('DiscoveryFlow', {
     phases: t.field({
       type: [DiscoveryPhaseStatusRef],
       description: 'Every phase, in order, with its completion.',
-      resolve: (flow) => {
-        const state = (flow.phaseState ?? {}) as PhaseState;
-        return DISCOVERY_PHASES.map((phase) => ({
-          phase,
-          completed: flow[PHASE_COMPLETED_FIELD[phase]],
-          completedAt: (flow[PHASE_COMPLETED_FIELD[phase]] && state[phase]?.completedAt) || null,
-        }));
-      },
+      resolve: (flow) => phaseStatuses(flow),
     }),
     progressPercentage: t.exposeFloat('progressPercentage', { description: 'Share of the five phases completed, 0 to 100.' }),
     errorMessage: t.exposeString('errorMessage', { nullable: true, description: 'Why the flow failed, when it did.' }),

@@ -1,15 +1,9 @@
 import { builder } from '../builder.ts';
-import type { DiscoveryPhase } from '../domain/discovery-phases.ts';
+import type { PhaseStatus } from '../domain/discovery-phases.ts';
 import { DiscoveryPhaseEnum } from './discovery-phase.ts';
 
-export interface DiscoveryPhaseStatusShape {
-  phase: DiscoveryPhase;
-  completed: boolean;
-  completedAt: string | null;
-}
-
 export const DiscoveryPhaseStatusRef = builder
-  .objectRef<DiscoveryPhaseStatusShape>('DiscoveryPhaseStatus')
+  .objectRef<PhaseStatus>('DiscoveryPhaseStatus')
   .implement({
     description: 'Whether one phase of a discovery flow is complete, and since when.',
     fields: (t) => ({

@@ -3,10 +3,17 @@ import { tenantWhere, type GraphQLContext } from '../context.ts';
 import { relationLoadStrategyFor } from '../db/relation-load-strategy.ts';
 import type { FlowType } from '../domain/flow-types.ts';
 import type { MasterFlowStatus } from '../domain/master-flow-status.ts';
-import type { Prisma } from '../generated/prisma/client.ts';
 import { masterFlowChangeStream } from '../services/flow-event-stream.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
 import { FlowTypeEnum } from './flow-type.ts';
 import { MasterFlowStatusEnum } from './master-flow-status.ts';
+import {
+  DATA_IMPORT_ORDER,
+  DISCOVERY_FLOW_ORDER,
+  MASTER_FLOW_ORDERINGS,
+  MASTER_FLOW_RAW_RECORD_ORDER,
+  type MasterFlowOrdering,
+} from './orderings.ts';
 import { parsePhaseTransitions, PhaseTransitionRef } from './phase-transition.ts';
 
 export const MasterFlowRef = builder.prismaNode('MasterFlow', {
@@ -55,7 +62,7 @@ export const MasterFlowRef = builder.prismaNode('MasterFlow', {
         description: 'Files imported into this flow, oldest first.',
         cursor: 'id',
         totalCount: true,
-        query: (_args, ctx) => ({ where: tenantWhere(ctx), orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+        query: (_args, ctx) => ({ where: tenantWhere(ctx), orderBy: DATA_IMPORT_ORDER }),
       },
       { name: 'MasterFlowDataImportsConnection', description: 'A page of a master flow\'s data imports.' },
       { name: 'MasterFlowDataImportsEdge', description: 'A data import in a page.' },
@@ -71,7 +78,7 @@ export const MasterFlowRef = builder.prismaNode('MasterFlow', {
         },
         query: (args, ctx) => ({
           where: { ...tenantWhere(ctx), ...(args.isValid == null ? {} : { isValid: args.isValid }) },
-          orderBy: [{ dataImportId: 'asc' }, { rowNumber: 'asc' }],
+          orderBy: MASTER_FLOW_RAW_RECORD_ORDER,
         }),
       },
       { name: 'MasterFlowRawRecordsConnection', description: 'A page of a master flow\'s raw import records.' },
@@ -79,7 +86,7 @@ export const MasterFlowRef = builder.prismaNode('MasterFlow', {
     ),
     discoveryFlows: t.relation('discoveryFlows', {
       description: 'Discovery flows walking this flow\'s data through the discovery phases.',
-      query: (_args, ctx) => ({ where: tenantWhere(ctx), orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+      query: (_args, ctx) => ({ where: tenantWhere(ctx), orderBy: DISCOVERY_FLOW_ORDER }),
     }),
     dataImportCount: t.relationCount('dataImports', { description: 'Number of data imports.' }),
     rawRecordCount: t.relationCount('rawRecords', { description: 'Number of raw import records.' }),
@@ -101,17 +108,6 @@ const MasterFlowFilter = builder.inputType('MasterFlowFilter', {
     statuses: t.field({ type: [MasterFlowStatusEnum], required: false, description: 'Only flows in these states.' }),
   }),
 });
-
-const ORDERINGS = {
-  CREATED_AT_DESC: [{ createdAt: 'desc' }, { flowId: 'desc' }],
-  CREATED_AT_ASC: [{ createdAt: 'asc' }, { flowId: 'asc' }],
-  UPDATED_AT_DESC: [{ updatedAt: 'desc' }, { flowId: 'desc' }],
-  UPDATED_AT_ASC: [{ updatedAt: 'asc' }, { flowId: 'asc' }],
-  NAME_ASC: [{ flowName: { sort: 'asc', nulls: 'last' } }, { flowId: 'asc' }],
-  NAME_DESC: [{ flowName: { sort: 'desc', nulls: 'last' } }, { flowId: 'desc' }],
-} satisfies Record<string, Prisma.MasterFlowOrderByWithRelationInput[]>;
-
-type MasterFlowOrdering = keyof typeof ORDERINGS;
 
 const MasterFlowOrder = builder.enumType('MasterFlowOrder', {
   description: 'Sort order of a list of master flows; ties are broken by flow id.',
@@ -169,7 +165,7 @@ builder.queryFields((t) => ({
           ...query,
           relationLoadStrategy: relationLoadStrategyFor(query),
           where: masterFlowWhere(ctx, args.filter),
-          orderBy: ORDERINGS[(args.orderBy ?? 'CREATED_AT_DESC') as MasterFlowOrdering],
+          orderBy: MASTER_FLOW_ORDERINGS[(args.orderBy ?? 'CREATED_AT_DESC') as MasterFlowOrdering],
         }),
     },
     { name: 'MasterFlowConnection', description: 'A page of master flows.' },
