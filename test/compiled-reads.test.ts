@@ -163,6 +163,9 @@ describe('compiled reads', () => {
       { statuses: null },
     ];
     for (const filter of filters) await expectSameAnswer(EVERYTHING, { filter, orderBy: 'NAME_ASC' });
+    // Operations that read no table at all.
+    await expectSameAnswer('{ __typename }', {});
+    await expectSameAnswer('{ masterFlows(first: 1) { __typename pageInfo { hasPreviousPage } } }', {});
   });
 
   it('answer like the resolvers with aliases, fragments, directives, and for missing or foreign flows', async () => {

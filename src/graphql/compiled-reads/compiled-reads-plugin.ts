@@ -20,6 +20,8 @@ import { compileRead, NotCompilable, parametersFor, type CompiledRead } from './
 
 /** Compiled reads kept per document (Yoga's parser cache hands out the same document for the same text). */
 const VARIANTS_PER_DOCUMENT = 256;
+/** Variables longer than this (as JSON) are compiled for their request only, so that they cannot fill memory. */
+const MAX_CACHED_VARIABLES_LENGTH = 2_048;
 
 /** What graphql-js gives when every root field's resolver fails with `error`. */
 function databaseFailure(read: CompiledRead, error: unknown): ExecutionResult {
@@ -35,19 +37,28 @@ function databaseFailure(read: CompiledRead, error: unknown): ExecutionResult {
 export function useCompiledReads(database: Pick<Database, 'read'>, metrics: Pick<Metrics, 'queryPaths'>): Plugin<GraphQLContext> {
   const compiled = new WeakMap<DocumentNode, Map<string, CompiledRead | null>>();
 
+  // Not compilable is an answer; any other failure of the compiler is a bug, logged, and the resolvers
+  // answer (the operation has passed validation, so they give it the answer or the error it deserves).
+  const compile = (args: ExecutionArgs): CompiledRead | null => {
+    try {
+      return compileRead(args);
+    } catch (error) {
+      if (!(error instanceof NotCompilable)) {
+        (args.contextValue as GraphQLContext).log.warn({ err: error }, 'the read compiler failed; the resolvers answer');
+      }
+      return null;
+    }
+  };
+
   /** The compiled read of this operation and these variables; null when it is not compilable. */
   const compiledFor = (args: ExecutionArgs): CompiledRead | null => {
+    const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+    if (key.length > MAX_CACHED_VARIABLES_LENGTH) return compile(args);
     let variants = compiled.get(args.document);
     if (!variants) compiled.set(args.document, (variants = new Map()));
-    const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
     let read = variants.get(key);
     if (read === undefined) {
-      try {
-        read = compileRead(args);
-      } catch (error) {
-        if (!(error instanceof NotCompilable)) throw error;
-        read = null;
-      }
+      read = compile(args);
       if (variants.size >= VARIANTS_PER_DOCUMENT) variants.clear();
       variants.set(key, read);
     }

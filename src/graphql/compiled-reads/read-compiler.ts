@@ -579,7 +579,9 @@ export function compileRead(args: ExecutionArgs): CompiledRead {
     }
   }
 
-  const sql = `SELECT json_build_array(${root.slots.join(', ')}) AS data`;
+  // The tenant parameters are bound even when no table is read (an operation of __typename only): a
+  // statement must use every parameter it is sent.
+  const sql = `SELECT json_build_array(${root.slots.join(', ')}) AS data FROM (SELECT $1::uuid, $2::uuid) AS viewer`;
   return {
     sql,
     params: compilation.params.slice(2),
