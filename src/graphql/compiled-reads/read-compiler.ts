@@ -19,6 +19,7 @@ import {
   getArgumentValues,
   getDirectiveValues,
   getNamedType,
+  getNullableType,
   getOperationAST,
   getVariableValues,
   GraphQLIncludeDirective,
@@ -211,8 +212,8 @@ function sortKey(entry: Ordering[number]): [string, SortDirection] {
 /** A leaf value as the GraphQL type serializes it; null only where the field is nullable. */
 function leaf(field: GraphQLField<unknown, unknown>, read: ((value: unknown) => unknown) | undefined, slot: number): Build {
   const type = getNamedType(field.type) as GraphQLLeafType;
-  if (!isLeafType(type)) throw new NotCompilable(`${field.name} is not a leaf`);
   const nonNull = isNonNullType(field.type);
+  if (!isLeafType(type) || isListType(getNullableType(field.type))) throw new NotCompilable(`${field.name} is not a single leaf`);
   return (row) => {
     const value = row[slot];
     if (value === null || value === undefined) {
@@ -265,7 +266,7 @@ class ObjectBuilder {
   readonly slots: string[] = [];
   private readonly positions = new Map<string, number>();
 
-  constructor(private readonly compilation: Compilation) {}
+  constructor(readonly compilation: Compilation) {}
 
   slot(sql: string): number {
     const known = this.positions.get(sql);
@@ -274,10 +275,6 @@ class ObjectBuilder {
     this.slots.push(sql);
     this.positions.set(sql, this.slots.length - 1);
     return this.slots.length - 1;
-  }
-
-  get c(): Compilation {
-    return this.compilation;
   }
 }
 
@@ -319,7 +316,7 @@ function compileField(
   source: FieldSource,
   nodes: FieldNode[],
 ): Build {
-  const compilation = builder.c;
+  const { compilation } = builder;
   switch (source.kind) {
     case 'column': {
       const column = columnSql(alias, source.field);
@@ -406,7 +403,7 @@ function compileConnection(
   args: Record<string, unknown>,
   source: ConnectionSource,
 ): Build {
-  const compilation = builder.c;
+  const { compilation } = builder;
   if (args.after != null || args.before != null || args.last != null) throw new NotCompilable('cursor or backward page');
   const { limit } = getConnectionPageSize({
     args: { first: args.first as number | null | undefined },
@@ -551,7 +548,7 @@ export function compileRead(args: ExecutionArgs): CompiledRead {
       const object = compileObject(compilation, type, subSelections(nodes), alias);
       const slot = root.slot(
         `(SELECT json_build_array(${object.slots.join(', ')}) FROM ${quote(modelOf(type).table)} ${alias} ` +
-          `WHERE ${alias}.flow_id = ${compilation.param(fieldArgs.flowId, 'uuid')} AND ${compilation.tenantCondition(alias)} LIMIT 1)`,
+          `WHERE ${columnSql(alias, 'flowId')} = ${compilation.param(fieldArgs.flowId, 'uuid')} AND ${compilation.tenantCondition(alias)} LIMIT 1)`,
       );
       entries.push([key, (row) => (row[slot] === null ? null : object.build(row[slot] as Row))]);
     } else if (name === 'masterFlows') {
