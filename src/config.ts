@@ -3,7 +3,7 @@
 import path from 'node:path';
 import ms from 'ms';
 import { DEFAULT_IMPORT_SETTINGS, type ImportSettings } from './domain/import-settings.ts';
-import { MAX_PAGE_SIZE_CEILING } from './domain/page-size.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE_CEILING } from './domain/page-size.ts';
 
 /** `jwt`: bearer tokens only. `dev`: also the header-based viewer, and a printed dev token. */
 export type AuthMode = 'jwt' | 'dev';
@@ -76,8 +76,6 @@ export interface Config {
   debugSql: boolean;
   /** Answer the reads the compiled read path covers with one SQL statement (src/graphql/compiled-reads/). */
   compiledReads: boolean;
-  /** Page size when a connection is asked for no `first`/`last`. */
-  defaultPageSize: number;
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
   shutdownGraceMs: number;
   auth: AuthConfig;
@@ -238,9 +236,10 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const imports = loadImports(env);
   const limits = loadLimits(env, imports);
-  const defaultPageSize = integer(env, 'FLOWGRAPH_DEFAULT_PAGE_SIZE', 50, 1, MAX_PAGE_SIZE_CEILING);
-  if (defaultPageSize > limits.maxPageSize) {
-    throw new ConfigError('FLOWGRAPH_DEFAULT_PAGE_SIZE cannot exceed FLOWGRAPH_MAX_PAGE_SIZE');
+  // A connection asked for no size returns DEFAULT_PAGE_SIZE items (the schema documents it), so the cap cannot
+  // be lower.
+  if (limits.maxPageSize < DEFAULT_PAGE_SIZE) {
+    throw new ConfigError(`FLOWGRAPH_MAX_PAGE_SIZE cannot be below the default page size (${DEFAULT_PAGE_SIZE})`);
   }
   return {
     nodeEnv,
@@ -251,7 +250,6 @@ export function loadConfig(env: Env = process.env): Config {
     seed: flag(env, 'FLOWGRAPH_SEED', true),
     debugSql: flag(env, 'FLOWGRAPH_DEBUG_SQL', false),
     compiledReads: flag(env, 'FLOWGRAPH_COMPILED_READS', true),
-    defaultPageSize,
     shutdownGraceMs: integer(env, 'FLOWGRAPH_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     auth: loadAuth(env, production, !databaseUrl),
     limits,

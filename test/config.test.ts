@@ -42,7 +42,6 @@ describe('loadConfig', () => {
     const numeric = [
       'PORT',
       'FLOWGRAPH_SHUTDOWN_GRACE_MS',
-      'FLOWGRAPH_DEFAULT_PAGE_SIZE',
       'FLOWGRAPH_MAX_PAGE_SIZE',
       'FLOWGRAPH_MAX_DEPTH',
       'FLOWGRAPH_MAX_ALIASES',
@@ -80,7 +79,8 @@ describe('loadConfig', () => {
   });
 
   it('keeps related limits consistent', () => {
-    expect(() => loadConfig({ FLOWGRAPH_MAX_PAGE_SIZE: '20', FLOWGRAPH_DEFAULT_PAGE_SIZE: '50' })).toThrow(/cannot exceed FLOWGRAPH_MAX_PAGE_SIZE/);
+    expect(() => loadConfig({ FLOWGRAPH_MAX_PAGE_SIZE: '20' })).toThrow(/FLOWGRAPH_MAX_PAGE_SIZE cannot be below the default page size \(50\)/);
+    expect(loadConfig({ FLOWGRAPH_MAX_PAGE_SIZE: '50' }).limits.maxPageSize).toBe(50);
     expect(loadConfig({ FLOWGRAPH_MAX_UPLOAD_BYTES: '1000000' }).limits.maxBodyBytes).toBe(1_000_000 + 1_048_576);
     for (const name of ['FLOWGRAPH_EVENT_RETENTION', 'FLOWGRAPH_EVENT_PRUNE_INTERVAL']) {
       expect(() => loadConfig({ [name]: 'soon' })).toThrow(new RegExp(`^${name} must be a duration`));
@@ -129,7 +129,6 @@ describe('the README configuration table', () => {
       FLOWGRAPH_WS_MAX_SUBSCRIPTIONS: limits.wsMaxSubscriptions,
       PORT: 4000,
       FLOWGRAPH_SHUTDOWN_GRACE_MS: 10_000,
-      FLOWGRAPH_DEFAULT_PAGE_SIZE: 50,
       FLOWGRAPH_JWT_CLOCK_TOLERANCE_S: 5,
     };
     for (const [name, value] of Object.entries(expected)) {
