@@ -44,3 +44,30 @@ export async function openSession(target: DatabaseTarget): Promise<SqlSession> {
   if (!existsSync(path.join(dir, 'PG_VERSION'))) throw new UsageError(`${dir} holds no PGlite database`);
   return pgliteSession(await PGlite.create(dir), { closeDatabase: true });
 }
+
+/**
+ * What doctor and repair share: open the database the arguments name, run `work` on it, close it. A
+ * database that cannot be opened is exit 2, with the usage when the arguments were the problem.
+ */
+export async function withTargetSession(
+  command: string,
+  usage: string,
+  options: { 'database-url'?: string | undefined; 'data-dir'?: string | undefined },
+  work: (session: SqlSession, where: string) => Promise<number>,
+): Promise<number> {
+  let session: SqlSession;
+  let where: string;
+  try {
+    const target = resolveTarget(options, process.env);
+    where = describeTarget(target);
+    session = await openSession(target);
+  } catch (error) {
+    console.error(`flowgraph ${command}: could not open the database: ${(error as Error).message}${error instanceof UsageError ? `\n${usage}` : ''}`);
+    return EXIT.cannotInspect;
+  }
+  try {
+    return await work(session, where);
+  } finally {
+    await session.close().catch(() => {});
+  }
+}

@@ -2,7 +2,7 @@
 // integrity report. Exit 0 when clean, 1 when it found problems, 2 when it could not inspect.
 import { parseArgs } from 'node:util';
 import { integrityReport } from '../services/integrity-report.ts';
-import { describeTarget, EXIT, openSession, resolveTarget, UsageError } from './cli-database.ts';
+import { EXIT, withTargetSession } from './cli-database.ts';
 import { integrityText } from './report-text.ts';
 
 const USAGE = `usage: npm run doctor -- (--database-url postgres://… | --data-dir DIR) [--json] [--structure-only]`;
@@ -28,27 +28,17 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return EXIT.ok;
   }
-  let session;
-  let where = '';
-  try {
-    const target = resolveTarget(parsed, process.env);
-    where = describeTarget(target);
-    session = await openSession(target);
-  } catch (error) {
-    console.error(`flowgraph doctor: could not open the database: ${(error as Error).message}${error instanceof UsageError ? `\n${USAGE}` : ''}`);
-    return EXIT.cannotInspect;
-  }
-  try {
-    const report = await integrityReport(session, { data: !parsed['structure-only'] });
-    console.log(parsed.json ? JSON.stringify(report, null, 2) : integrityText(report, where));
-    if (report.shape === 'unrecognised') return EXIT.cannotInspect;
-    return report.clean ? EXIT.ok : EXIT.problems;
-  } catch (error) {
-    console.error(`flowgraph doctor: could not inspect the database: ${(error as Error).message}`);
-    return EXIT.cannotInspect;
-  } finally {
-    await session.close().catch(() => {});
-  }
+  return withTargetSession('doctor', USAGE, parsed, async (session, where) => {
+    try {
+      const report = await integrityReport(session, { data: !parsed['structure-only'] });
+      console.log(parsed.json ? JSON.stringify(report, null, 2) : integrityText(report, where));
+      if (report.shape === 'unrecognised') return EXIT.cannotInspect;
+      return report.clean ? EXIT.ok : EXIT.problems;
+    } catch (error) {
+      console.error(`flowgraph doctor: could not inspect the database: ${(error as Error).message}`);
+      return EXIT.cannotInspect;
+    }
+  });
 }
 
 process.exitCode = await main();

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { MigrationFailedError, MigrationHistoryError } from '../db/migrator.ts';
 import { parseOperatorMapping, StatusMappingError, type OperatorMapping } from '../domain/legacy-values.ts';
 import { RepairFailedError, repairDatabase, UnrecognisedDatabaseError } from '../services/legacy-repair.ts';
-import { describeTarget, EXIT, openSession, resolveTarget, UsageError } from './cli-database.ts';
+import { EXIT, withTargetSession } from './cli-database.ts';
 import { repairText } from './report-text.ts';
 
 const USAGE =
@@ -38,38 +38,28 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return EXIT.ok;
   }
-  let session;
-  let where = '';
-  try {
-    const target = resolveTarget(parsed, process.env);
-    where = describeTarget(target);
-    session = await openSession(target);
-  } catch (error) {
-    console.error(`flowgraph repair: could not open the database: ${(error as Error).message}${error instanceof UsageError ? `\n${USAGE}` : ''}`);
-    return EXIT.cannotInspect;
-  }
-  try {
-    const report = await repairDatabase(session, { apply: parsed.apply, statusMappings: mappings });
-    console.log(parsed.json ? JSON.stringify(report, null, 2) : repairText(report, where));
-    return report.outcome === 'refused' ? EXIT.problems : EXIT.ok;
-  } catch (error) {
-    if (error instanceof UnrecognisedDatabaseError) {
-      console.error(`flowgraph repair: ${where}\n${error.message}`);
-      return EXIT.cannotInspect;
-    }
-    if (error instanceof MigrationFailedError || error instanceof MigrationHistoryError) {
-      console.error(`flowgraph repair: the repair is complete, but applying the later migrations failed.\n${error.message}`);
+  return withTargetSession('repair', USAGE, parsed, async (session, where) => {
+    try {
+      const report = await repairDatabase(session, { apply: parsed.apply, statusMappings: mappings });
+      console.log(parsed.json ? JSON.stringify(report, null, 2) : repairText(report, where));
+      return report.outcome === 'refused' ? EXIT.problems : EXIT.ok;
+    } catch (error) {
+      if (error instanceof UnrecognisedDatabaseError) {
+        console.error(`flowgraph repair: ${where}\n${error.message}`);
+        return EXIT.cannotInspect;
+      }
+      if (error instanceof MigrationFailedError || error instanceof MigrationHistoryError) {
+        console.error(`flowgraph repair: the repair is complete, but applying the later migrations failed.\n${error.message}`);
+        return EXIT.problems;
+      }
+      if (error instanceof RepairFailedError || error instanceof StatusMappingError) {
+        console.error(`flowgraph repair: ${error.message}`);
+        return EXIT.problems;
+      }
+      console.error('flowgraph repair: unexpected error; the link stage is all or nothing, run doctor to see the state.', error);
       return EXIT.problems;
     }
-    if (error instanceof RepairFailedError || error instanceof StatusMappingError) {
-      console.error(`flowgraph repair: ${error.message}`);
-      return EXIT.problems;
-    }
-    console.error('flowgraph repair: unexpected error; the link stage is all or nothing, run doctor to see the state.', error);
-    return EXIT.problems;
-  } finally {
-    await session.close().catch(() => {});
-  }
+  });
 }
 
 process.exitCode = await main();
