@@ -178,6 +178,41 @@ describe('compiled reads', () => {
     expect((foreign.data as { flow: unknown }).flow).toBeNull();
   });
 
+  it('page after a cursor like the resolvers, to the end, and with cursors of other tenants or of nothing', async () => {
+    const query = `query Page($first: Int, $after: String, $orderBy: MasterFlowOrder, $records: Int, $recordsAfter: String) {
+      masterFlows(first: $first, after: $after, orderBy: $orderBy) {
+        totalCount ${PAGE_INFO}
+        edges { cursor node { flowName rawRecords(first: $records, after: $recordsAfter) { ${PAGE_INFO} edges { cursor node { rowNumber } } } } }
+      }
+    }`;
+    for (const orderBy of ['CREATED_AT_DESC', 'CREATED_AT_ASC', 'UPDATED_AT_DESC', 'UPDATED_AT_ASC']) {
+      let after: string | null = null;
+      let pages = 0;
+      for (;;) {
+        const page = await expectSameAnswer(query, { first: 2, after, orderBy, records: 2 });
+        const { pageInfo } = (page.data as { masterFlows: { pageInfo: { hasNextPage: boolean; endCursor: string | null } } }).masterFlows;
+        pages += 1;
+        if (!pageInfo.hasNextPage) break;
+        after = pageInfo.endCursor;
+      }
+      expect(pages).toBe(3);
+    }
+    // A nested page after a cursor: the second page of the first flow's raw records.
+    const first = await execute(compiled, tenant, query, { first: 1, orderBy: 'CREATED_AT_ASC', records: 2 });
+    const recordsAfter = (first.data as { masterFlows: { edges: { node: { rawRecords: { pageInfo: { endCursor: string } } } }[] } })
+      .masterFlows.edges[0]!.node.rawRecords.pageInfo.endCursor;
+    await expectSameAnswer(query, { first: 1, orderBy: 'CREATED_AT_ASC', records: 2, recordsAfter });
+    // A cursor naming another tenant's flow, and one naming no flow at all.
+    const foreign = await execute(compiled, other, query, { first: 1 });
+    const foreignCursor = (foreign.data as { masterFlows: { pageInfo: { endCursor: string } } }).masterFlows.pageInfo.endCursor;
+    await expectSameAnswer(query, { first: 2, after: foreignCursor });
+    const nowhere = Buffer.from('GPC:S:00000000-0000-4000-8000-000000000000').toString('base64');
+    await expectSameAnswer(query, { first: 2, after: nowhere });
+    // Orders over a nullable column, malformed cursors and backward pages stay with the resolvers.
+    await expectSameAnswer(query, { first: 2, after: nowhere, orderBy: 'NAME_ASC' }, 'resolvers');
+    await expectSameAnswer(query, { first: 2, after: 'not a cursor' }, 'resolvers');
+  });
+
   it('keep each tenant to its own rows', async () => {
     const mine = await expectSameAnswer(EVERYTHING, { first: 50 });
     const theirs = await expectSameAnswer(EVERYTHING, { first: 50 }, 'compiled', other);
@@ -191,7 +226,7 @@ describe('compiled reads', () => {
     const page = await execute(compiled, tenant, 'query { masterFlows(first: 2) { pageInfo { endCursor } } }');
     const after = (page.data as { masterFlows: { pageInfo: { endCursor: string } } }).masterFlows.pageInfo.endCursor;
     const outside = [
-      ['query($after: String) { masterFlows(first: 2, after: $after) { edges { node { flowName } } } }', { after }],
+      ['query($before: String) { masterFlows(last: 2, before: $before) { edges { node { flowName } } } }', { before: after }],
       ['query { masterFlows(last: 2) { edges { node { flowName } } } }', {}],
       ['query { masterFlows { edges { node { flowName phaseTransitions { to } } } } }', {}],
       ['query { masterFlows { edges { node { dataImports { edges { node { masterFlow { flowId } } } } } } } }', {}],

@@ -8,12 +8,12 @@
 // selection into a Prisma query (the reference path), and Prisma 7 then maps every row through its client.
 //
 // Only what src/graphql/compiled-reads/read-model.ts lists is compiled: Query.masterFlow and
-// Query.masterFlows (forward pages without a cursor), the listed fields of master flows, data imports, raw
+// Query.masterFlows (forward pages, from the start or after a cursor), the listed fields of master flows, data imports, raw
 // records and discovery flows, their nested lists, forward pages and counts, `__typename`, aliases,
 // fragments and @skip/@include. Anything else throws NotCompilable and the operation runs through the
 // Pothos resolvers, which stay the reference: both paths give the same response (test/compiled-reads.test.ts).
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { formatPrismaCursor } from '@pothos/plugin-prisma';
+import { formatPrismaCursor, parsePrismaCursor } from '@pothos/plugin-prisma';
 import { getConnectionPageSize } from '@pothos/core';
 import {
   getArgumentValues,
@@ -39,6 +39,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE_CEILING } from '../../domain/page-size.ts';
+import { isUuid } from '../../domain/uuid.ts';
 import {
   columnOf,
   MASTER_FLOW_FILTER_COLUMNS,
@@ -393,6 +394,37 @@ interface ConnectionSource {
 }
 
 /**
+ * The rows from the cursor's row on, in the connection's order, as Prisma's cursor pagination selects them
+ * (the caller skips the first, as Prisma does): the cursor's row is looked up by its unique cursor field, in
+ * any tenant (it only gives a position), and a row qualifies when it is beyond it on the first order column,
+ * or equal there and beyond on the next, and so on, the last comparison including equality. Like Prisma, a
+ * cursor whose row is outside the page's rows (another tenant's) still skips one row, and a cursor whose row
+ * does not exist gives no rows. Orders over a nullable column (which state where nulls go) are left to the
+ * resolvers.
+ */
+function afterCursor(compilation: Compilation, source: ConnectionSource, table: string, after: unknown): string {
+  let value: unknown;
+  try {
+    value = parsePrismaCursor(after);
+  } catch {
+    throw new NotCompilable('cursor');
+  }
+  if (typeof value !== 'string' || !isUuid(value)) throw new NotCompilable('cursor');
+  const cursor = compilation.param(value, 'uuid');
+  const keys = source.order.map(sortKey);
+  if (keys.some(([, direction]) => typeof direction !== 'string')) throw new NotCompilable('cursor over a nullable order');
+  const position = (field: string) =>
+    `(SELECT ${columnSql('k', field)} FROM ${table} k WHERE ${columnSql('k', source.cursorField)} = ${cursor})`;
+  const alternatives = keys.map(([field, direction], index) => {
+    const equalBefore = keys.slice(0, index).map(([earlier]) => `${columnSql(source.alias, earlier)} = ${position(earlier)}`);
+    const last = index === keys.length - 1;
+    const beyond = `${columnSql(source.alias, field)} ${direction === 'asc' ? '>' : '<'}${last ? '=' : ''} ${position(field)}`;
+    return `(${[...equalBefore, beyond].join(' AND ')})`;
+  });
+  return `(${alternatives.join(' OR ')})`;
+}
+
+/**
  * A forward page of a connection, as Pothos' Prisma plugin answers it: one row more than the page size
  * tells whether there is a next page (getConnectionPageSize and the cursor format are the plugin's own).
  */
@@ -404,7 +436,7 @@ function compileConnection(
   source: ConnectionSource,
 ): Build {
   const { compilation } = builder;
-  if (args.after != null || args.before != null || args.last != null) throw new NotCompilable('cursor or backward page');
+  if (args.before != null || args.last != null) throw new NotCompilable('backward page');
   const { limit } = getConnectionPageSize({
     args: { first: args.first as number | null | undefined },
     defaultSize: DEFAULT_PAGE_SIZE,
@@ -413,6 +445,7 @@ function compileConnection(
   if (!Number.isSafeInteger(limit) || limit < 1) throw new NotCompilable('page size');
   const table = quote(modelOf(source.target).table);
   const { alias } = source;
+  const where = args.after == null ? source.where : `${source.where} AND ${afterCursor(compilation, source, table, args.after)}`;
 
   const connectionFields = compilation.collectFields(connectionType, subSelections(nodes));
   const nodeSelections: SelectionSetNode[] = [];
@@ -462,7 +495,7 @@ function compileConnection(
     rowsSlot = builder.slot(
       `(SELECT coalesce(json_agg(s.j ORDER BY ${outerOrder.join(', ')}), '[]'::json) FROM (` +
         `SELECT json_build_array(${nodeBuilder.slots.join(', ')}) AS j, ${keyColumns.join(', ')} FROM ${table} ${alias} ` +
-        `WHERE ${source.where} ORDER BY ${sortKeys.join(', ')} LIMIT ${limit}) s)`,
+        `WHERE ${where} ORDER BY ${sortKeys.join(', ')} LIMIT ${limit}${args.after == null ? '' : ' OFFSET 1'}) s)`,
     );
   }
   const totalSlot = [...connectionFields.values()].some((fieldNodes) => fieldNodes[0]!.name.value === 'totalCount')
@@ -470,6 +503,8 @@ function compileConnection(
     : -1;
   const totalCount = totalSlot >= 0 ? leaf(fieldOf(connectionType, 'totalCount'), undefined, totalSlot) : null;
 
+  // Pothos: a page after a cursor has a previous page; a first page has none.
+  const hasPreviousPage = args.after != null;
   const cursorOf = (row: Row) => formatPrismaCursor({ [source.cursorField]: row[cursorSlot] }, source.cursorField);
   const edgeTypeName = edgeFieldsByKey.size > 0 ? objectTypeOf(fieldOf(connectionType, 'edges')).name : '';
   const pageInfoTypeName = pageInfoByKey.size > 0 ? objectTypeOf(fieldOf(connectionType, 'pageInfo')).name : '';
@@ -502,7 +537,7 @@ function compileConnection(
           const pageField = pageNodes[0]!.name.value;
           if (pageField === '__typename') pageInfo[pageKey] = pageInfoTypeName;
           else if (pageField === 'hasNextPage') pageInfo[pageKey] = hasNextPage;
-          else if (pageField === 'hasPreviousPage') pageInfo[pageKey] = false;
+          else if (pageField === 'hasPreviousPage') pageInfo[pageKey] = hasPreviousPage;
           else if (pageField === 'startCursor') pageInfo[pageKey] = cursors[0] ?? null;
           else pageInfo[pageKey] = cursors.at(-1) ?? null;
         }

@@ -28,7 +28,7 @@ export type FieldSource =
   | { kind: 'globalId'; field: string }
   /** A list of related rows of the viewer's tenant (t.relation). */
   | { kind: 'list'; relation: Relation }
-  /** A page of related rows of the viewer's tenant (t.relatedConnection, forward pages only). */
+  /** A page of related rows of the viewer's tenant (t.relatedConnection; forward pages only). */
   | { kind: 'connection'; relation: Relation; cursorField: string; filters?: Record<string, string> }
   /**
    * A value computed from columns by the same function the Pothos field calls; `columns` are the Prisma
