@@ -76,6 +76,8 @@ export interface Config {
   debugSql: boolean;
   /** Answer the reads the compiled read path covers with one SQL statement (src/graphql/compiled-reads/). */
   compiledReads: boolean;
+  /** Send compiled reads as named prepared statements (PostgreSQL; off behind a pooler that drops them). */
+  preparedReads: boolean;
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
   shutdownGraceMs: number;
   auth: AuthConfig;
@@ -250,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     seed: flag(env, 'FLOWGRAPH_SEED', true),
     debugSql: flag(env, 'FLOWGRAPH_DEBUG_SQL', false),
     compiledReads: flag(env, 'FLOWGRAPH_COMPILED_READS', true),
+    preparedReads: flag(env, 'FLOWGRAPH_PREPARED_READS', true),
     shutdownGraceMs: integer(env, 'FLOWGRAPH_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     auth: loadAuth(env, production, !databaseUrl),
     limits,

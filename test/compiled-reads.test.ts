@@ -8,7 +8,7 @@ import { parse, visit } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.ts';
 import type { Viewer } from '../src/context.ts';
-import type { Database } from '../src/db/database.ts';
+import { MAX_PREPARED_READS, preparedNames, type Database } from '../src/db/database.ts';
 import { READ_MODEL } from '../src/graphql/compiled-reads/read-model.ts';
 import { createFlowGraph, newTenant } from './support/factories.ts';
 import { execute, testApp } from './support/graphql.ts';
@@ -245,5 +245,15 @@ describe('compiled reads', () => {
     const query = 'query($flowId: UUID!) { masterFlow(flowId: $flowId) { flowName dataImports { edges { node { fileSize } } } } }';
     const result = await expectSameAnswer(query, { flowId }, 'fallback', owner);
     expect(result.errors?.[0]?.path).toEqual(['masterFlow', 'dataImports', 'edges', 0, 'node', 'fileSize']);
+  });
+
+  it('are prepared by name, the same statement under the same name, up to a bounded number of statements', () => {
+    const nameOf = preparedNames();
+    const names = Array.from({ length: MAX_PREPARED_READS }, (_unused, index) => nameOf(`SELECT ${index}`));
+    expect(new Set(names).size).toBe(MAX_PREPARED_READS);
+    expect(names.every((name) => /^flowgraph_read_[0-9a-f]{32}$/.test(name ?? ''))).toBe(true);
+    expect(nameOf('SELECT 0')).toBe(names[0]);
+    expect(nameOf(`SELECT ${MAX_PREPARED_READS}`)).toBeUndefined();
+    expect(nameOf(`SELECT ${MAX_PREPARED_READS - 1}`)).toBe(names.at(-1));
   });
 });

@@ -1,6 +1,7 @@
 // One database handle per process: Prisma for application data, a raw SqlSession for infrastructure
 // (migrations, readiness). PostgreSQL when a URL is given, embedded PGlite otherwise.
 // Nothing here runs at import time; openDatabase() does the I/O.
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -42,6 +43,30 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   /** PostgreSQL's statement_timeout for every connection Prisma opens (0: none). */
   statementTimeoutMs?: number;
+  /**
+   * Send the most used compiled reads as named prepared statements (PostgreSQL only): each connection parses
+   * and plans them once instead of on every request. Off behind a pooler in transaction mode that does not
+   * keep prepared statements (PgBouncer before 1.21).
+   */
+  prepareReads?: boolean;
+}
+
+/**
+ * Prepared statements live in every pooled connection's server process until it closes, so only this many
+ * distinct compiled reads are prepared per process; clients that send ever new documents get plain statements.
+ */
+export const MAX_PREPARED_READS = 64;
+
+/** Chooses the names of prepared compiled reads: the first MAX_PREPARED_READS distinct statements get one. */
+export function preparedNames(): (sql: string) => string | undefined {
+  const names = new Map<string, string>();
+  return (sql) => {
+    const known = names.get(sql);
+    if (known || names.size >= MAX_PREPARED_READS) return known;
+    const name = `flowgraph_read_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
+    names.set(sql, name);
+    return name;
+  };
 }
 
 /** Defaults for embedders and tests that name none (the server passes its configuration). */
@@ -64,6 +89,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // An idle connection the server drops must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     const adapter = withStatementCounting(new PrismaPg(pool));
+    const nameOf = options.prepareReads === false ? undefined : preparedNames();
     const prisma = new PrismaClient({ adapter });
     const sql = await postgresSession(options.databaseUrl, { connectTimeoutMs });
     return {
@@ -73,7 +99,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       connectionString: options.databaseUrl,
       async read<Row>(text: string, params: unknown[]) {
         countStatement();
-        return (await pool.query(text, params)).rows as Row[];
+        const name = nameOf?.(text);
+        return (await pool.query(name ? { name, text, values: params } : { text, values: params })).rows as Row[];
       },
       async close() {
         await prisma.$disconnect();

@@ -4,7 +4,8 @@ import { openDatabase, type Database } from './database.ts';
 import { applyMigrations } from './migrator.ts';
 
 export async function openMigratedDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir'> & { limits?: Pick<LimitsConfig, 'dbConnectTimeoutMs' | 'statementTimeoutMs'> },
+  config: Pick<Config, 'databaseUrl' | 'dataDir'> &
+    Partial<Pick<Config, 'preparedReads'>> & { limits?: Pick<LimitsConfig, 'dbConnectTimeoutMs' | 'statementTimeoutMs'> },
 ): Promise<{
   database: Database;
   applied: string[];
@@ -14,6 +15,7 @@ export async function openMigratedDatabase(
     dataDir: config.dataDir,
     connectTimeoutMs: config.limits?.dbConnectTimeoutMs,
     statementTimeoutMs: config.limits?.statementTimeoutMs,
+    prepareReads: config.preparedReads,
   });
   try {
     const applied = await applyMigrations(database.sql);
