@@ -163,9 +163,14 @@ describe('compiled reads', () => {
       { statuses: null },
     ];
     for (const filter of filters) await expectSameAnswer(EVERYTHING, { filter, orderBy: 'NAME_ASC' });
-    // Operations that read no table at all.
+    // Operations that read no table at all, or not every argument they pass.
     await expectSameAnswer('{ __typename }', {});
     await expectSameAnswer('{ masterFlows(first: 1) { __typename pageInfo { hasPreviousPage } } }', {});
+    await expectSameAnswer('{ masterFlows(filter: { flowTypes: [DISCOVERY] }) { __typename } }', {});
+    await expectSameAnswer(
+      `query($flowId: UUID!) { masterFlow(flowId: $flowId) { rawRecords(isValid: true) { pageInfo { hasPreviousPage } } } }`,
+      { flowId: flows[0] },
+    );
   });
 
   it('answer like the resolvers with aliases, fragments, directives, and for missing or foreign flows', async () => {
@@ -208,6 +213,7 @@ describe('compiled reads', () => {
     await expectSameAnswer(query, { first: 2, after: foreignCursor });
     const nowhere = Buffer.from('GPC:S:00000000-0000-4000-8000-000000000000').toString('base64');
     await expectSameAnswer(query, { first: 2, after: nowhere });
+    await expectSameAnswer('query($after: String) { masterFlows(after: $after) { totalCount } }', { after: nowhere });
     // Orders over a nullable column, malformed cursors and backward pages stay with the resolvers.
     await expectSameAnswer(query, { first: 2, after: nowhere, orderBy: 'NAME_ASC' }, 'resolvers');
     await expectSameAnswer(query, { first: 2, after: 'not a cursor' }, 'resolvers');

@@ -94,6 +94,8 @@ const MAX_SLOTS = 100;
 
 class Compilation {
   readonly params: unknown[];
+  /** The type of each parameter, by position. */
+  readonly casts: string[] = ['uuid', 'uuid'];
   private aliases = 0;
 
   constructor(
@@ -113,6 +115,7 @@ class Compilation {
 
   param(value: unknown, cast: string): string {
     this.params.push(value);
+    this.casts.push(cast);
     return `$${this.params.length}::${cast}`;
   }
 
@@ -611,9 +614,10 @@ export function compileRead(args: ExecutionArgs): CompiledRead {
     }
   }
 
-  // The tenant parameters are bound even when no table is read (an operation of __typename only): a
-  // statement must use every parameter it is sent.
-  const sql = `SELECT json_build_array(${root.slots.join(', ')}) AS data FROM (SELECT $1::uuid, $2::uuid) AS viewer`;
+  // A statement must use every parameter it is sent, and a selection may not need some of them (the tenant
+  // when only __typename is asked, a filter when only pageInfo.hasPreviousPage is): all are listed here.
+  const parameters = compilation.casts.map((cast, index) => `$${index + 1}::${cast}`).join(', ');
+  const sql = `SELECT json_build_array(${root.slots.join(', ')}) AS data FROM (SELECT ${parameters}) AS parameters`;
   return {
     sql,
     params: compilation.params.slice(2),
