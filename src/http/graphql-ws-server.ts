@@ -13,6 +13,7 @@
 //   wait for the socket's write to complete unless the socket has fallen behind.
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import {
@@ -76,21 +77,46 @@ function serializedPayload(result: ExecutionResult): string {
 
 const SENT: Promise<void> = Promise.resolve();
 
-function send(socket: WebSocket, payloads: Map<string, string>, data: string): Promise<void> {
-  if (socket.readyState !== socket.OPEN) return SENT;
-  let text = data;
-  if (data.endsWith(PLACEHOLDER_TAIL)) {
-    const { id } = JSON.parse(data) as { id: string };
-    const payload = payloads.get(id);
-    if (payload === undefined) throw new Error(`no payload for the next message of operation ${id}`);
-    payloads.delete(id);
-    text = `${data.slice(0, -3)}${payload}}`;
+/** One graphql-ws connection's way out. */
+class Outbox {
+  /** Serialized payloads of `next` messages on their way out, by operation id (see PAYLOAD_PLACEHOLDER). */
+  readonly payloads = new Map<string, string>();
+  private corked = false;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.tcp?.uncork();
+  };
+
+  constructor(
+    private readonly socket: WebSocket,
+    /** ws' TCP socket (not part of its typed API, present on every server-side socket). */
+    private readonly tcp = (socket as unknown as { _socket?: Socket })._socket,
+  ) {}
+
+  send(data: string): Promise<void> {
+    const socket = this.socket;
+    if (socket.readyState !== socket.OPEN) return SENT;
+    let text = data;
+    if (data.endsWith(PLACEHOLDER_TAIL)) {
+      const { id } = JSON.parse(data) as { id: string };
+      const payload = this.payloads.get(id);
+      if (payload === undefined) throw new Error(`no payload for the next message of operation ${id}`);
+      this.payloads.delete(id);
+      text = `${data.slice(0, -3)}${payload}}`;
+    }
+    // Messages sent to one socket in one pass (a client behind by several events, or with several
+    // subscriptions) leave in one write: the socket stays corked until the microtasks of this pass are done.
+    if (!this.corked && this.tcp) {
+      this.corked = true;
+      this.tcp.cork();
+      process.nextTick(this.uncork);
+    }
+    if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) {
+      socket.send(text);
+      return SENT;
+    }
+    return new Promise((resolve, reject) => socket.send(text, (error) => (error ? reject(error) : resolve())));
   }
-  if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) {
-    socket.send(text);
-    return SENT;
-  }
-  return new Promise((resolve, reject) => socket.send(text, (error) => (error ? reject(error) : resolve())));
 }
 
 /**
@@ -127,10 +153,10 @@ function serveGraphQLWs(
       });
       socket.ping();
     }, keepAlive);
-    const payloads = new Map<string, string>();
+    const outbox = new Outbox(socket);
     const protocolSocket: ProtocolSocket = {
       protocol: socket.protocol,
-      send: (data) => send(socket, payloads, data),
+      send: (data) => outbox.send(data),
       close: (code, reason) => socket.close(code, reason),
       onMessage: (callback) =>
         socket.on('message', async (message) => {
@@ -142,7 +168,7 @@ function serveGraphQLWs(
           }
         }),
     };
-    const closed = server.opened(protocolSocket, { socket, request, payloads });
+    const closed = server.opened(protocolSocket, { socket, request, payloads: outbox.payloads });
     socket.once('close', (code, reason) => {
       if (pongWait) clearTimeout(pongWait);
       clearInterval(pingInterval);
