@@ -13,6 +13,7 @@
 // synchronously inside the hub's fan-out), where a Repeater with a Promise.race per event cost several,
 // paid once per event and subscriber (bench/RESULTS.md, "Live flow events").
 import { Repeater } from '@repeaterjs/repeater';
+import type { FlowEventCursors } from '../domain/flow-event-cursor.ts';
 import type { FlowEventFilter, Tenant } from '../domain/flow-event-filter.ts';
 import type { FlowEvent, PrismaClient } from '../generated/prisma/client.ts';
 import { isResumable, readLogBounds, readTenantEvents } from './event-log.ts';
@@ -28,6 +29,8 @@ export interface FlowEventStreamOptions {
   bufferSize: number;
   /** Rows per replay query. */
   replayPageSize?: number;
+  /** How positions are written as cursors in the errors that end a stream. */
+  cursors: FlowEventCursors;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
@@ -99,7 +102,7 @@ class FlowEventIterator implements AsyncIterableIterator<FlowEventStreamItem> {
     }
     if (take === OVERFLOW) {
       this.finish();
-      return { done: false, value: new FlowEventsOverflowError(this.position!, this.options.bufferSize) };
+      return { done: false, value: new FlowEventsOverflowError(this.options.cursors.encode(this.position!), this.options.bufferSize) };
     }
     this.position = take.sequence;
     return { done: false, value: take };
@@ -117,7 +120,7 @@ class FlowEventIterator implements AsyncIterableIterator<FlowEventStreamItem> {
     if (this.position === null) {
       const bounds = await readLogBounds(prisma);
       if (!isResumable(this.after!, bounds)) {
-        this.last = new FlowEventCursorExpiredError(bounds.prunedThrough);
+        this.last = new FlowEventCursorExpiredError(this.options.cursors.encode(bounds.prunedThrough));
         return;
       }
       this.position = this.after!;
@@ -135,7 +138,7 @@ class FlowEventIterator implements AsyncIterableIterator<FlowEventStreamItem> {
     // watermark tells whether rows of this page's range were already gone when it was read.
     const { prunedThrough } = await readLogBounds(prisma);
     if (prunedThrough > position) {
-      this.last = new FlowEventCursorExpiredError(prunedThrough);
+      this.last = new FlowEventCursorExpiredError(this.options.cursors.encode(prunedThrough));
       return;
     }
     this.replayed = rows;
