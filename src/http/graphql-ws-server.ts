@@ -228,7 +228,14 @@ function asOperationError(error: unknown, logger: Logger, requestId?: string): G
 
 export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { dispose(): Promise<void> } {
   const { yoga, authenticator, limits, logger } = options;
-  const webSockets = new WebSocketServer({ server, path: options.path, maxPayload: limits.wsMaxPayloadBytes });
+  const webSockets = new WebSocketServer({
+    server,
+    path: options.path,
+    maxPayload: limits.wsMaxPayloadBytes,
+    // ws' default, stated because it matters: compressing would cost a deflate per message and subscriber,
+    // since each subscriber's message differs (its operation id), and hold a zlib context per socket.
+    perMessageDeflate: false,
+  });
 
   const disposable = serveGraphQLWs(
     {
