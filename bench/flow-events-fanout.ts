@@ -128,7 +128,8 @@ async function main(): Promise<void> {
 
   const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_SEED: '0', FLOWGRAPH_AUTH: 'dev' },
+    // Plain cursors: the subscribers read each event's position from its cursor.
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_SEED: '0', FLOWGRAPH_AUTH: 'dev', FLOWGRAPH_CURSOR_KEY: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

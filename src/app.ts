@@ -13,6 +13,7 @@ import type { Config } from './config.ts';
 import type { GraphQLContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { countStatements } from './db/statement-counter.ts';
+import { flowEventCursors } from './domain/flow-event-cursor.ts';
 import { useCompiledReads } from './graphql/compiled-reads/compiled-reads-plugin.ts';
 import { useCredentialExpiry } from './graphql/credential-expiry.ts';
 import { createErrorMasker } from './graphql/error-masking.ts';
@@ -46,7 +47,7 @@ export type AppConfig = Pick<
   Config,
   'port' | 'host' | 'debugSql' | 'shutdownGraceMs' | 'auth' | 'limits' | 'introspection' | 'graphiql' | 'metrics' | 'logLevel'
 > &
-  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads'>> & {
+  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads' | 'cursorKey'>> & {
     /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
     imports?: Partial<Config['imports']>;
     onImportProgress?: (progress: ImportProgress) => void;
@@ -133,7 +134,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     error: (message, error) => logger.error({ err: error }, message),
   };
   const hub = new FlowEventHub(database, { logger: hubLogger });
-  const events = { hub, bufferSize: config.subscriptionBufferSize ?? 1_000 };
+  const events = { hub, bufferSize: config.subscriptionBufferSize ?? 1_000, cursors: flowEventCursors(config.cursorKey) };
   let pruning: PruningJob | undefined;
   const devHeaders = options.devToken ? { [AUTHORIZATION]: `Bearer ${options.devToken}` } : null;
 

@@ -98,6 +98,8 @@ export interface Config {
   eventPruneIntervalMs: number;
   /** Live events queued for one subscriber before its subscription ends (FLOWGRAPH_SUBSCRIPTION_BUFFER). */
   subscriptionBufferSize: number;
+  /** Seals flow event cursors so clients cannot read log positions (FLOWGRAPH_CURSOR_KEY); plain without it. */
+  cursorKey?: string;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -265,7 +267,16 @@ export function loadConfig(env: Env = process.env): Config {
     // setTimeout cannot wait longer than 2^31-1 ms.
     eventPruneIntervalMs: Math.min(duration(env, 'FLOWGRAPH_EVENT_PRUNE_INTERVAL', '1h', 100), 2_147_483_647),
     subscriptionBufferSize: integer(env, 'FLOWGRAPH_SUBSCRIPTION_BUFFER', 1_000, 1, 1_000_000),
+    ...cursorKey(env),
   };
+}
+
+function cursorKey(env: Env): { cursorKey?: string } {
+  const key = env.FLOWGRAPH_CURSOR_KEY || undefined;
+  if (key === undefined) return {};
+  // The key is stretched with HKDF, but a short secret can still be guessed and then cursors read.
+  if (Buffer.byteLength(key) < 32) throw new ConfigError('FLOWGRAPH_CURSOR_KEY must be at least 32 bytes long');
+  return { cursorKey: key };
 }
 
 /** The limits tests and embedders start from: the defaults of an empty environment. */

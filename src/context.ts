@@ -6,6 +6,7 @@ import type { StatementTally } from './db/statement-counter.ts';
 import type { ImportSettings } from './domain/import-settings.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { ImportProgress } from './services/store-import.ts';
+import type { FlowEventCursors } from './domain/flow-event-cursor.ts';
 import type { FlowEventHub } from './services/flow-event-hub.ts';
 
 /** Who is asking, and for which tenant. Every read and write is scoped to this tenant. */
@@ -42,6 +43,8 @@ export interface EventsContext {
   hub: FlowEventHub;
   /** Live events queued for one subscriber before its subscription ends. */
   bufferSize: number;
+  /** How positions in the log are written as cursors (plain, or sealed with FLOWGRAPH_CURSOR_KEY). */
+  cursors: FlowEventCursors;
 }
 
 /** The Prisma `where` that keeps a query inside the viewer's tenant. */

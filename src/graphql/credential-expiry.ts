@@ -15,46 +15,60 @@ export function credentialsExpiredError(): GraphQLError {
   });
 }
 
-const EXPIRED = Symbol('expired');
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
  * The source's events until the credentials expire, then an UNAUTHENTICATED event and the end. Written
  * as a plain iterator, not an async generator: a generator waiting for the source's next event would
  * hold a client's return() (an unsubscribe) until that event came, and the source would never hear it.
+ * It acts only at expiry: an event costs one `then`, not a race against the timer (at fan-out that is
+ * paid once per event and subscriber). At expiry a pending next() gets the error at once.
  */
 function untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
   let finished = false;
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<typeof EXPIRED>((resolve) => {
-    timer = setTimeout(() => resolve(EXPIRED), Math.max(0, expiresAt - Date.now()));
-  });
+  let expired = false;
+  /** Settles the next() in progress, if any, before its source event arrives. */
+  let settlePending: ((result: IteratorResult<ExecutionResult, undefined>) => void) | undefined;
   const finish = async () => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
     await iterator.return?.();
   };
+  const expiredResult = (): IteratorResult<ExecutionResult, undefined> => {
+    void finish();
+    return { done: false, value: { errors: [credentialsExpiredError()] } };
+  };
+  const timer = setTimeout(() => {
+    expired = true;
+    const settle = settlePending;
+    settlePending = undefined;
+    settle?.(expiredResult());
+  }, Math.max(0, expiresAt - Date.now()));
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
-    async next() {
-      if (finished) return { done: true, value: undefined };
-      const next = await Promise.race([iterator.next(), expired]);
-      if (next === EXPIRED) {
-        await finish();
-        return { done: false, value: { errors: [credentialsExpiredError()] } };
-      }
-      if (next.done) {
-        finished = true;
-        clearTimeout(timer);
-      }
-      return next;
+    next() {
+      if (finished) return Promise.resolve(DONE);
+      if (expired) return Promise.resolve(expiredResult());
+      return new Promise((resolve, reject) => {
+        settlePending = resolve;
+        iterator.next().then((step) => {
+          if (settlePending !== resolve) return; // the expiry answered this next() already
+          settlePending = undefined;
+          if (step.done) {
+            finished = true;
+            clearTimeout(timer);
+          }
+          resolve(step);
+        }, reject);
+      });
     },
     async return() {
       await finish();
-      return { done: true, value: undefined };
+      return DONE;
     },
     async throw(error?: unknown) {
       await finish();

@@ -11,18 +11,28 @@ import { createSourceEventStream, execute, print, type ExecutionArgs, type Execu
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 
 type Payload = object;
+type Result = ExecutionResult | Promise<ExecutionResult>;
 
-/** Maps an async iterator, forwarding return() at once (a mapped async generator would wait for the next value). */
-function mapEvents<T, R>(source: AsyncIterator<T>, map: (value: T) => Promise<R>): AsyncIterableIterator<R> {
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * Maps an async iterator, forwarding return() at once (a mapped async generator would wait for the next
+ * value). One `then` per event, and none more when `map` answers synchronously: this runs once per event
+ * and subscriber.
+ */
+function mapEvents<T, R>(source: AsyncIterator<T>, map: (value: T) => R | Promise<R>): AsyncIterableIterator<R> {
+  const step = (item: IteratorResult<T>): IteratorResult<R, undefined> | Promise<IteratorResult<R, undefined>> => {
+    if (item.done) return DONE;
+    const mapped = map(item.value);
+    return mapped instanceof Promise ? mapped.then((value) => ({ done: false, value })) : { done: false, value: mapped };
+  };
   return {
-    async next() {
-      const step = await source.next();
-      if (step.done) return { done: true, value: undefined };
-      return { done: false, value: await map(step.value) };
+    next() {
+      return source.next().then(step);
     },
     async return() {
       await source.return?.();
-      return { done: true, value: undefined };
+      return DONE;
     },
     async throw(error?: unknown) {
       if (source.throw) await source.throw(error);
@@ -38,7 +48,9 @@ export function useSharedSubscriptionExecution<Context extends Record<string, un
   /** What, besides document and variables, the result depends on (the viewer); null to never share. */
   contextKey: (context: Context) => string | null,
 ): Plugin<Context> {
-  const shared = new WeakMap<Payload, Map<string, Promise<ExecutionResult>>>();
+  // Per event object, per (viewer, document, variables): the execution, replaced by its result once it has
+  // settled, so that the other subscribers take it without another promise.
+  const shared = new WeakMap<Payload, Map<string, Result>>();
   return {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(async (args: ExecutionArgs) => {
@@ -49,13 +61,23 @@ export function useSharedSubscriptionExecution<Context extends Record<string, un
           viewer === null
             ? null
             : JSON.stringify([viewer, args.operationName ?? null, print(args.document), args.variableValues ?? null]);
-        const run = (payload: unknown) => Promise.resolve(execute({ ...args, rootValue: payload }));
-        return mapEvents(source[Symbol.asyncIterator](), (payload: unknown) => {
+        const run = (payload: unknown): Result => execute({ ...args, rootValue: payload });
+        return mapEvents(source[Symbol.asyncIterator](), (payload: unknown): Result => {
           if (key === null || payload === null || typeof payload !== 'object') return run(payload);
           let results = shared.get(payload);
           if (!results) shared.set(payload, (results = new Map()));
           let result = results.get(key);
-          if (!result) results.set(key, (result = run(payload)));
+          if (result === undefined) {
+            result = run(payload);
+            results.set(key, result);
+            if (result instanceof Promise) {
+              const entries = results;
+              result.then(
+                (settled) => entries.set(key, settled),
+                () => {},
+              );
+            }
+          }
           return result;
         });
       });

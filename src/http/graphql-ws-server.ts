@@ -6,13 +6,26 @@
 //   operations at once per socket (the extra one gets a TOO_MANY_SUBSCRIPTIONS error).
 // - Every operation runs through Yoga's envelop (yoga.getEnveloped), so plugins, context, limits and
 //   error masking are the same as over HTTP.
+// - Fan-out: graphql-ws' protocol server (makeServer) with flowgraph's own glue to `ws` in place of
+//   graphql-ws/use/ws, for two reasons that matter when one event goes to 1,000 sockets
+//   (bench/RESULTS.md, "Live flow events"): a result shared by many subscribers (src/graphql/
+//   shared-subscription-execution.ts) is serialized once, not once per subscriber, and a send does not
+//   wait for the socket's write to complete unless the socket has fallen behind.
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError } from 'graphql';
+import type { Socket } from 'node:net';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import {
+  CloseCode,
+  DEPRECATED_GRAPHQL_WS_PROTOCOL,
+  handleProtocols,
+  makeServer,
+  type ServerOptions,
+  type WebSocket as ProtocolSocket,
+} from 'graphql-ws';
+import type { Extra } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthenticationError } from '../auth/auth-errors.ts';
 import type { Authenticator, Principal } from '../auth/authenticate.ts';
 import type { LimitsConfig } from '../config.ts';
@@ -31,7 +44,150 @@ type SocketState = {
   principal: Principal;
   socketId: string;
   expiryTimer: NodeJS.Timeout;
+  /** Serialized payloads of `next` messages on their way out, by operation id (see `send`). */
+  payloads: Map<string, string>;
 };
+
+/**
+ * A socket with less than this waiting in its buffers takes the next message at once; beyond it, graphql-ws
+ * waits for the write to complete before it takes the operation's next event. That wait is what lets a slow
+ * client's queue in the hub fill up and overflow (a bounded buffer per subscription) instead of the socket's.
+ */
+const SEND_HIGH_WATER_BYTES = 64 * 1024;
+
+/**
+ * What the onNext hook hands graphql-ws in place of a result: it serializes `{"id":…,"type":"next","payload":{}}`,
+ * and `send` puts the payload's JSON, serialized once per result, where the `{}` is. No execution result is
+ * `{}` (it has `data` or `errors`), so the placeholder cannot be mistaken for one.
+ */
+const PAYLOAD_PLACEHOLDER = Object.freeze({});
+const PLACEHOLDER_TAIL = ',"type":"next","payload":{}}';
+
+/** The JSON of each result object: subscribers that share a result share its text. */
+const serializedPayloads = new WeakMap<ExecutionResult, string>();
+
+function serializedPayload(result: ExecutionResult): string {
+  let json = serializedPayloads.get(result);
+  if (json === undefined) {
+    json = JSON.stringify(result.errors ? { ...result, errors: result.errors.map(formatted) } : result);
+    serializedPayloads.set(result, json);
+  }
+  return json;
+}
+
+const SENT: Promise<void> = Promise.resolve();
+
+/** One graphql-ws connection's way out. */
+class Outbox {
+  /** Serialized payloads of `next` messages on their way out, by operation id (see PAYLOAD_PLACEHOLDER). */
+  readonly payloads = new Map<string, string>();
+  private corked = false;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.tcp?.uncork();
+  };
+
+  constructor(
+    private readonly socket: WebSocket,
+    /** ws' TCP socket (not part of its typed API, present on every server-side socket). */
+    private readonly tcp = (socket as unknown as { _socket?: Socket })._socket,
+  ) {}
+
+  send(data: string): Promise<void> {
+    const socket = this.socket;
+    if (socket.readyState !== socket.OPEN) return SENT;
+    let text = data;
+    if (data.endsWith(PLACEHOLDER_TAIL)) {
+      // `{"id":<id>` + PLACEHOLDER_TAIL; an id with nothing to escape is its JSON without the quotes.
+      const idJson = data.slice(6, data.length - PLACEHOLDER_TAIL.length);
+      const id = idJson.includes('\\') ? (JSON.parse(idJson) as string) : idJson.slice(1, -1);
+      const payload = this.payloads.get(id);
+      if (payload === undefined) throw new Error(`no payload for the next message of operation ${id}`);
+      this.payloads.delete(id);
+      text = `${data.slice(0, -3)}${payload}}`;
+    }
+    // Messages sent to one socket in one pass (a client behind by several events, or with several
+    // subscriptions) leave in one write: the socket stays corked until the microtasks of this pass are done.
+    if (!this.corked && this.tcp) {
+      this.corked = true;
+      this.tcp.cork();
+      process.nextTick(this.uncork);
+    }
+    if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) {
+      socket.send(text);
+      return SENT;
+    }
+    return new Promise((resolve, reject) => socket.send(text, (error) => (error ? reject(error) : resolve())));
+  }
+}
+
+/**
+ * graphql-ws/use/ws' useServer, with flowgraph's `send` (above). Everything else is as graphql-ws does it:
+ * subprotocol negotiation, keep-alive pings (a socket that does not answer one within `keepAlive` is
+ * terminated), 4500 on internal errors, 1001 on dispose.
+ */
+function serveGraphQLWs(
+  options: ServerOptions<Record<string, unknown>, Extra & Partial<SocketState>>,
+  webSockets: WebSocketServer,
+  keepAlive = 12_000,
+): { dispose(): Promise<void> } {
+  const isProd = process.env.NODE_ENV === 'production';
+  const internalError = (error: unknown) =>
+    isProd ? 'Internal server error' : closeReason(error instanceof Error ? error.message : String(error));
+  const server = makeServer(options);
+  webSockets.options.handleProtocols = handleProtocols;
+  webSockets.once('error', (error) => {
+    console.error('Internal error emitted on the WebSocket server. Please check your implementation.', error);
+    for (const client of webSockets.clients) client.close(CloseCode.InternalServerError, internalError(error));
+  });
+  webSockets.on('connection', (socket, request) => {
+    socket.once('error', (error) => {
+      console.error('Internal error emitted on a WebSocket socket. Please check your implementation.', error);
+      socket.close(CloseCode.InternalServerError, internalError(error));
+    });
+    let pongWait: NodeJS.Timeout | null = null;
+    const pingInterval = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      pongWait = setTimeout(() => socket.terminate(), keepAlive);
+      socket.once('pong', () => {
+        if (pongWait) clearTimeout(pongWait);
+        pongWait = null;
+      });
+      socket.ping();
+    }, keepAlive);
+    const outbox = new Outbox(socket);
+    const protocolSocket: ProtocolSocket = {
+      protocol: socket.protocol,
+      send: (data) => outbox.send(data),
+      close: (code, reason) => socket.close(code, reason),
+      onMessage: (callback) =>
+        socket.on('message', async (message) => {
+          try {
+            await callback(String(message));
+          } catch (error) {
+            console.error('Internal error occurred during message handling. Please check your implementation.', error);
+            socket.close(CloseCode.InternalServerError, internalError(error));
+          }
+        }),
+    };
+    const closed = server.opened(protocolSocket, { socket, request, payloads: outbox.payloads });
+    socket.once('close', (code, reason) => {
+      if (pongWait) clearTimeout(pongWait);
+      clearInterval(pingInterval);
+      if (!isProd && code === CloseCode.SubprotocolNotAcceptable && socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {
+        console.warn('Client provided the unsupported and deprecated subprotocol of subscriptions-transport-ws.');
+      }
+      void closed(code, String(reason));
+    });
+  });
+  return {
+    dispose: async () => {
+      for (const client of webSockets.clients) client.close(1001, 'Going away');
+      webSockets.removeAllListeners();
+      await new Promise<void>((resolve, reject) => webSockets.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
 
 export interface GraphQLWsOptions {
   path: string;
@@ -72,9 +228,16 @@ function asOperationError(error: unknown, logger: Logger, requestId?: string): G
 
 export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { dispose(): Promise<void> } {
   const { yoga, authenticator, limits, logger } = options;
-  const webSockets = new WebSocketServer({ server, path: options.path, maxPayload: limits.wsMaxPayloadBytes });
+  const webSockets = new WebSocketServer({
+    server,
+    path: options.path,
+    maxPayload: limits.wsMaxPayloadBytes,
+    // ws' default, stated because it matters: compressing would cost a deflate per message and subscriber,
+    // since each subscriber's message differs (its operation id), and hold a zlib context per socket.
+    perMessageDeflate: false,
+  });
 
-  const disposable = useServer<Record<string, unknown>, SocketState>(
+  const disposable = serveGraphQLWs(
     {
       connectionInitWaitTimeout: limits.wsInitTimeoutMs,
       // An exception escaping here would make graphql-ws close the whole socket with 4500; it is
@@ -118,7 +281,10 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
           return false;
         }
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(formatted) } : undefined),
+      onNext: (ctx, id, _payload, _args, result) => {
+        ctx.extra.payloads!.set(id, serializedPayload(result));
+        return PAYLOAD_PLACEHOLDER;
+      },
       onError: (_ctx, _id, _payload, errors) => errors.map(formatted),
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);

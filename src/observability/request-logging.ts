@@ -117,9 +117,10 @@ export function useRequestLogging(logger: Logger, metrics: Metrics): Plugin<Grap
           ctx.log?.info({ requestId: ctx.requestId, ...tenantFields(ctx), operationType: 'subscription', operationName }, 'subscription started');
           return {
             onNext({ result: event }) {
+              // Once per event and subscriber: nothing allocated unless the event carries errors.
               events += 1;
               metrics.eventsDelivered.inc();
-              countErrors(errorCodes(event.errors));
+              if (event.errors) countErrors(errorCodes(event.errors));
             },
             onEnd() {
               metrics.activeSubscriptions.dec();

@@ -2,7 +2,6 @@ import { errorTypeMap, wrapErrorIfMatches } from '@pothos/plugin-errors';
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.ts';
 import { tenantWhere, type GraphQLContext } from '../context.ts';
-import { decodeFlowEventCursor, encodeFlowEventCursor } from '../domain/flow-event-cursor.ts';
 import type { FlowEventFilter } from '../domain/flow-event-filter.ts';
 import type { FlowEventKind } from '../domain/flow-event-kinds.ts';
 import type { FlowType } from '../domain/flow-types.ts';
@@ -23,7 +22,7 @@ export const FlowEventRef = builder.objectRef<FlowEvent>('FlowEvent').implement(
   fields: (t) => ({
     cursor: t.string({
       description: 'Position of the event in the log; pass it as `after` to continue from here.',
-      resolve: (event) => encodeFlowEventCursor(event.sequence),
+      resolve: (event, _args, ctx) => ctx.events.cursors.encode(event.sequence),
     }),
     kind: t.field({ type: FlowEventKindEnum, description: 'What happened.', resolve: (event) => event.kind as FlowEventKind }),
     time: t.field({
@@ -76,9 +75,9 @@ function toFilter(filter: FilterArg): FlowEventFilter {
 }
 
 /** The position an `after` argument names; a string that is not a cursor is refused, not ignored. */
-function parseAfter(after: string | null | undefined): bigint | null {
+function parseAfter(ctx: GraphQLContext, after: string | null | undefined): bigint | null {
   if (after == null) return null;
-  const sequence = decodeFlowEventCursor(after);
+  const sequence = ctx.events.cursors.decode(after);
   if (sequence === null) {
     throw new GraphQLError('`after` is not a flow event cursor. Pass the `cursor` of an event, unchanged.', {
       extensions: { code: 'BAD_USER_INPUT' },
@@ -103,9 +102,9 @@ async function flowEventPage(ctx: GraphQLContext, filter: FlowEventFilter, after
     // Read after the page: pruning moves the watermark in the transaction that deletes, so a watermark
     // beyond `after` means rows of this page may have been gone when it was read.
     const bounds = await readLogBounds(ctx.prisma);
-    if (!isResumable(after, bounds)) throw new FlowEventCursorExpiredError(bounds.prunedThrough);
+    if (!isResumable(after, bounds)) throw new FlowEventCursorExpiredError(ctx.events.cursors.encode(bounds.prunedThrough));
   }
-  const edges = rows.slice(0, first).map((node) => ({ cursor: encodeFlowEventCursor(node.sequence), node }));
+  const edges = rows.slice(0, first).map((node) => ({ cursor: ctx.events.cursors.encode(node.sequence), node }));
   return {
     edges,
     pageInfo: {
@@ -137,13 +136,13 @@ builder.queryFields((t) => ({
       union: { name: 'FlowEventsPageResult', description: 'A page of the log, or why the cursor cannot be used.' },
     },
     resolve: (_root, args, ctx) =>
-      flowEventPage(ctx, toFilter(args.filter), parseAfter(args.after), args.first ?? DEFAULT_PAGE_SIZE),
+      flowEventPage(ctx, toFilter(args.filter), parseAfter(ctx, args.after), args.first ?? DEFAULT_PAGE_SIZE),
   }),
   flowEventCursor: t.string({
     description:
       'The current end of the log, as a cursor. Read it before fetching state, then subscribe with `after` set ' +
       'to it: every change made since arrives, none is missed.',
-    resolve: async (_root, _args, ctx) => encodeFlowEventCursor((await readLogBounds(ctx.prisma)).lastSequence),
+    resolve: async (_root, _args, ctx) => ctx.events.cursors.encode((await readLogBounds(ctx.prisma)).lastSequence),
   }),
 }));
 
@@ -179,10 +178,10 @@ builder.subscriptionFields((t) => ({
     },
     subscribe: (_root, args, ctx) =>
       flowEventStream(
-        { prisma: ctx.prisma, hub: ctx.events.hub, bufferSize: ctx.events.bufferSize },
+        { prisma: ctx.prisma, hub: ctx.events.hub, bufferSize: ctx.events.bufferSize, cursors: ctx.events.cursors },
         ctx.viewer,
         toFilter(args.filter),
-        parseAfter(args.after),
+        parseAfter(ctx, args.after),
       ),
     resolve: (item) => (item instanceof Error ? (wrapErrorIfMatches(item, STREAM_ERRORS) as typeof item) : item),
   }),

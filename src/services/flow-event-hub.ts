@@ -13,9 +13,21 @@ import { matchesFlowEventFilter, tenantKey, type FlowEventFilter, type Tenant } 
 import type { FlowEvent } from '../generated/prisma/client.ts';
 import { readEventsAfter, readLogBounds } from './event-log.ts';
 
-export type Take = { type: 'event'; event: FlowEvent } | { type: 'overflow' } | { type: 'closed' };
+/** Why a subscription has no more events: it fell too far behind, or it was closed. */
+export const OVERFLOW: unique symbol = Symbol('overflow');
+export const CLOSED: unique symbol = Symbol('closed');
+/** The next event of a subscription, or why there will be none. */
+export type Take = FlowEvent | typeof OVERFLOW | typeof CLOSED;
 
 export interface HubSubscription {
+  /**
+   * The next event if one is queued, or why there will be none; undefined when the caller must wait.
+   * Synchronous so that a stream's next() costs one promise per event, not a chain of them (at fan-out
+   * every promise is paid once per event and subscriber; bench/RESULTS.md).
+   */
+  poll(): Take | undefined;
+  /** Calls `waiter` once, synchronously inside the hub's fan-out, with what poll() would return next. */
+  wait(waiter: (take: Take) => void): void;
   /** The next event (waits for one), or why there will be none. */
   take(): Promise<Take>;
   /** Stops delivery and frees the queue. Idempotent. */
@@ -63,7 +75,7 @@ class Subscriber implements HubSubscription {
     if (this.waiter) {
       const wake = this.waiter;
       this.waiter = undefined;
-      wake({ type: 'event', event });
+      wake(event);
       return;
     }
     if (this.options.latestOnly) {
@@ -79,11 +91,22 @@ class Subscriber implements HubSubscription {
     this.queue.push(event);
   }
 
+  poll(): Take | undefined {
+    if (this.queue.length > 0) return this.queue.shift();
+    if (this.overflowed) return OVERFLOW;
+    if (this.closed) return CLOSED;
+    return undefined;
+  }
+
+  wait(waiter: (take: Take) => void): void {
+    const now = this.poll();
+    if (now === undefined) this.waiter = waiter;
+    else waiter(now);
+  }
+
   take(): Promise<Take> {
-    const event = this.queue.shift();
-    if (event) return Promise.resolve({ type: 'event', event });
-    if (this.overflowed) return Promise.resolve({ type: 'overflow' });
-    if (this.closed) return Promise.resolve({ type: 'closed' });
+    const now = this.poll();
+    if (now !== undefined) return Promise.resolve(now);
     return new Promise((resolve) => {
       this.waiter = resolve;
     });
@@ -95,7 +118,7 @@ class Subscriber implements HubSubscription {
     this.queue = [];
     const wake = this.waiter;
     this.waiter = undefined;
-    wake?.({ type: 'closed' });
+    wake?.(CLOSED);
   }
 
   close(): void {

@@ -6,15 +6,19 @@
 // hub fans out each batch synchronously, so nothing can slip between the last replayed event and the
 // first live one.
 //
-// Streams are Repeaters (the library Yoga's own pub/sub is built on) rather than async generators: a
-// generator waiting for its next event cannot be returned early, so a client that unsubscribed would
-// keep its hub subscription until an event happened to arrive for it.
+// flowEvents is a hand-written async iterator rather than a Repeater or an async generator. A generator
+// waiting for its next event cannot be returned early, so a client that unsubscribed would keep its hub
+// subscription until an event happened to arrive for it; here return() ends a pending next() at once.
+// And it is on the fan-out's hot path: a live event costs one promise (the one next() returns, resolved
+// synchronously inside the hub's fan-out), where a Repeater with a Promise.race per event cost several,
+// paid once per event and subscriber (bench/RESULTS.md, "Live flow events").
 import { Repeater } from '@repeaterjs/repeater';
+import type { FlowEventCursors } from '../domain/flow-event-cursor.ts';
 import type { FlowEventFilter, Tenant } from '../domain/flow-event-filter.ts';
 import type { FlowEvent, PrismaClient } from '../generated/prisma/client.ts';
 import { isResumable, readLogBounds, readTenantEvents } from './event-log.ts';
 import { FlowEventCursorExpiredError, FlowEventsOverflowError } from './flow-event-errors.ts';
-import type { FlowEventHub, HubSubscription } from './flow-event-hub.ts';
+import { CLOSED, OVERFLOW, type FlowEventHub, type HubSubscription, type Take } from './flow-event-hub.ts';
 
 export type FlowEventStreamItem = FlowEvent | FlowEventCursorExpiredError | FlowEventsOverflowError;
 
@@ -25,6 +29,132 @@ export interface FlowEventStreamOptions {
   bufferSize: number;
   /** Rows per replay query. */
   replayPageSize?: number;
+  /** How positions are written as cursors in the errors that end a stream. */
+  cursors: FlowEventCursors;
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+class FlowEventIterator implements AsyncIterableIterator<FlowEventStreamItem> {
+  /** The client has every matching event up to here (null: not known yet, the replay decides). */
+  private position: bigint | null;
+  /** Replayed rows not handed out yet. */
+  private replayed: FlowEvent[] = [];
+  private subscription: HubSubscription | undefined;
+  /** An error item to hand out last, then done. */
+  private last: FlowEventStreamItem | undefined;
+  private finished = false;
+  /** The caller of a next() that waits for the hub (at most one: callers take items one at a time). */
+  private resolveWaiting: ((result: IteratorResult<FlowEventStreamItem, undefined>) => void) | undefined;
+  private readonly onTake = (take: Take) => {
+    const resolve = this.resolveWaiting!;
+    this.resolveWaiting = undefined;
+    resolve(this.live(take));
+  };
+
+  constructor(
+    private readonly options: FlowEventStreamOptions,
+    private readonly tenant: Tenant,
+    private readonly filter: FlowEventFilter,
+    private readonly after: bigint | null,
+  ) {
+    // Without a cursor the stream starts where the hub is now (at subscribe time, not at the first next()).
+    this.position = after === null ? options.hub.lastSequence : null;
+    if (after === null) this.subscribe();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<FlowEventStreamItem, undefined>> {
+    if (this.finished) return Promise.resolve(DONE);
+    if (this.replayed.length > 0) return Promise.resolve({ done: false, value: this.replayed.shift()! });
+    if (this.last) {
+      const value = this.last;
+      this.finish();
+      return Promise.resolve({ done: false, value });
+    }
+    const subscription = this.subscription;
+    if (!subscription) return this.replay().then(() => this.next());
+    const now = subscription.poll();
+    if (now !== undefined) return Promise.resolve(this.live(now));
+    return new Promise((resolve) => {
+      this.resolveWaiting = resolve;
+      subscription.wait(this.onTake);
+    });
+  }
+
+  return(): Promise<IteratorResult<FlowEventStreamItem, undefined>> {
+    this.finish();
+    return Promise.resolve(DONE);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<FlowEventStreamItem, undefined>> {
+    this.finish();
+    return Promise.reject(error);
+  }
+
+  private live(take: Take): IteratorResult<FlowEventStreamItem, undefined> {
+    if (take === CLOSED || this.finished) {
+      this.finish();
+      return DONE;
+    }
+    if (take === OVERFLOW) {
+      this.finish();
+      return { done: false, value: new FlowEventsOverflowError(this.options.cursors.encode(this.position!), this.options.bufferSize) };
+    }
+    this.position = take.sequence;
+    return { done: false, value: take };
+  }
+
+  private subscribe(): void {
+    const { hub, bufferSize } = this.options;
+    this.subscription = hub.subscribe(this.tenant, this.filter, { after: this.position!, capacity: bufferSize });
+  }
+
+  /** Reads the next page of the log after the cursor, or subscribes to the hub once caught up with it. */
+  private async replay(): Promise<void> {
+    const { prisma, hub } = this.options;
+    const pageSize = this.options.replayPageSize ?? 200;
+    if (this.position === null) {
+      const bounds = await readLogBounds(prisma);
+      if (!isResumable(this.after!, bounds)) {
+        this.last = new FlowEventCursorExpiredError(this.options.cursors.encode(bounds.prunedThrough));
+        return;
+      }
+      this.position = this.after!;
+    }
+    if (this.finished) return;
+    const position = this.position;
+    if (position >= hub.lastSequence) {
+      // Caught up, in the same tick as the check: nothing the hub fans out from now on is missed.
+      this.subscribe();
+      return;
+    }
+    const target = hub.lastSequence;
+    const rows = await readTenantEvents(prisma, this.tenant, this.filter, { after: position, upTo: target }, pageSize);
+    // Pruning deletes and records its watermark in one transaction: read after the page, the
+    // watermark tells whether rows of this page's range were already gone when it was read.
+    const { prunedThrough } = await readLogBounds(prisma);
+    if (prunedThrough > position) {
+      this.last = new FlowEventCursorExpiredError(this.options.cursors.encode(prunedThrough));
+      return;
+    }
+    this.replayed = rows;
+    this.position = rows.length < pageSize ? target : rows[rows.length - 1]!.sequence;
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.replayed = [];
+    this.last = undefined;
+    this.subscription?.close();
+    const resolve = this.resolveWaiting;
+    this.resolveWaiting = undefined;
+    resolve?.(DONE);
+  }
 }
 
 export function flowEventStream(
@@ -32,61 +162,10 @@ export function flowEventStream(
   tenant: Tenant,
   filter: FlowEventFilter,
   after: bigint | null,
-): Repeater<FlowEventStreamItem> {
-  const { prisma, hub, bufferSize } = options;
-  const pageSize = options.replayPageSize ?? 200;
+): AsyncIterableIterator<FlowEventStreamItem> {
   // Fail at subscribe time, not at the first event, when the process has no running hub.
-  if (!hub.running) throw new Error('the flow event hub is not running');
-
-  return new Repeater<FlowEventStreamItem>(async (push, stop) => {
-    let stopped = false;
-    void stop.then(() => (stopped = true));
-    let subscription: HubSubscription | undefined;
-    try {
-      // `position`: the client has every matching event up to here.
-      let position: bigint;
-      if (after === null) {
-        position = hub.lastSequence;
-      } else {
-        const bounds = await readLogBounds(prisma);
-        if (!isResumable(after, bounds)) {
-          await push(new FlowEventCursorExpiredError(bounds.prunedThrough));
-          return stop();
-        }
-        position = after;
-        while (!stopped && position < hub.lastSequence) {
-          const target = hub.lastSequence;
-          const rows = await readTenantEvents(prisma, tenant, filter, { after: position, upTo: target }, pageSize);
-          // Pruning deletes and records its watermark in one transaction: read after the page, the
-          // watermark tells whether rows of this page's range were already gone when it was read.
-          const { prunedThrough } = await readLogBounds(prisma);
-          if (prunedThrough > position) {
-            await push(new FlowEventCursorExpiredError(prunedThrough));
-            return stop();
-          }
-          for (const row of rows) {
-            if (stopped) return;
-            await push(row);
-          }
-          position = rows.length < pageSize ? target : rows[rows.length - 1]!.sequence;
-        }
-      }
-      if (stopped) return;
-      subscription = hub.subscribe(tenant, filter, { after: position, capacity: bufferSize });
-      for (;;) {
-        const take = await Promise.race([subscription.take(), stop.then(() => ({ type: 'closed' }) as const)]);
-        if (take.type === 'closed') return stop();
-        if (take.type === 'overflow') {
-          await push(new FlowEventsOverflowError(position, bufferSize));
-          return stop();
-        }
-        await push(take.event);
-        position = take.event.sequence;
-      }
-    } finally {
-      subscription?.close();
-    }
-  });
+  if (!options.hub.running) throw new Error('the flow event hub is not running');
+  return new FlowEventIterator(options, tenant, filter, after);
 }
 
 /**
@@ -111,11 +190,14 @@ export function masterFlowChangeStream(
       const exists = (await prisma.masterFlow.count({ where })) > 0;
       await push(null);
       if (!exists) return stop();
+      // One `stop` reaction for the whole stream (not one per change): stopping closes the subscription,
+      // which ends a pending take() with CLOSED.
+      void stop.then(() => subscription.close());
       for (;;) {
-        const take = await Promise.race([subscription.take(), stop.then(() => ({ type: 'closed' }) as const)]);
-        if (take.type !== 'event') return stop();
-        await push(take.event);
-        if (take.event.kind === 'master_flow_deleted') return stop();
+        const take = await subscription.take();
+        if (take === CLOSED || take === OVERFLOW) return stop();
+        await push(take);
+        if (take.kind === 'master_flow_deleted') return stop();
       }
     } finally {
       subscription.close();

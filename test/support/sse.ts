@@ -6,10 +6,15 @@ export interface SseEvent {
 }
 
 export async function readSse(response: Response, onEvent?: (event: SseEvent) => void): Promise<SseEvent[]> {
+  return readSseBody(response.body as unknown as AsyncIterable<Uint8Array>, onEvent);
+}
+
+/** The same, from any byte stream (a node:http response, for a client that controls its own reading). */
+export async function readSseBody(body: AsyncIterable<Uint8Array>, onEvent?: (event: SseEvent) => void): Promise<SseEvent[]> {
   const events: SseEvent[] = [];
   const decoder = new TextDecoder();
   let buffer = '';
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     buffer += decoder.decode(chunk, { stream: true });
     let boundary: number;
     while ((boundary = buffer.indexOf('\n\n')) >= 0) {

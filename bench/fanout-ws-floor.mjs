@@ -1,0 +1,35 @@
+// The floor under bench/flow-events-fanout.ts: a bare `ws` server (no GraphQL, no graphql-ws, no promises)
+// sending one text frame of a flow event's size to each of N sockets, RATE times a second, in a synchronous
+// loop, to clients in a second process that parse every message. Its CPU per delivery is what one socket per
+// subscriber and one write per message cost on the machine, whatever the server does on top.
+//
+//   node bench/fanout-ws-floor.mjs   (N=1000 RATE=50 SECONDS=10 by default; MODE=cb passes a write callback
+//   per send, as graphql-ws/use/ws does; Linux only: /proc)
+import { WebSocketServer, WebSocket } from 'ws';
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+const N = Number(process.env.N ?? 1000), RATE = Number(process.env.RATE ?? 50), SECONDS = Number(process.env.SECONDS ?? 10);
+const MODE = process.env.MODE ?? 'send';
+function cpu(pid) { const s = readFileSync(`/proc/${pid}/stat`, 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return (Number(f[11]) + Number(f[12])) / 100; }
+if (process.argv[2] === 'client') {
+  const port = Number(process.argv[3]); let got = 0; const socks = [];
+  for (let i = 0; i < N; i++) { const ws = new WebSocket(`ws://127.0.0.1:${port}/`); ws.on('message', (d) => { JSON.parse(String(d)); got++; }); socks.push(ws); }
+  setInterval(() => process.send(got), 500);
+} else {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((r) => wss.once('listening', r));
+  const client = fork(new URL(import.meta.url).pathname, ['client', String(wss.address().port)]);
+  let got = 0; client.on('message', (g) => (got = g));
+  while (wss.clients.size < N) await new Promise((r) => setTimeout(r, 100));
+  const payload = JSON.stringify({ data: { flowEvents: { __typename: 'FlowEvent', cursor: 'ZmU6MTIzNDU2', kind: 'MASTER_FLOW_STATUS_CHANGED', time: new Date().toISOString(), actor: 'bench-user-0000', flowId: '0d7c1b9e-7a4e-4a52-9a7f-2f1c8b8e1a11', payload: { from: 'running', to: 'paused', version: 12 } } } });
+  const c0 = cpu(process.pid); const t0 = Date.now(); let n = 0;
+  const timer = setInterval(() => {
+    let i = 0;
+    for (const ws of wss.clients) { const msg = `{"id":"${(i++).toString(16).padStart(8,'0')}-aaaa-4bbb-8ccc-dddddddddddd","type":"next","payload":${payload}}`; if (MODE === 'cb') ws.send(msg, () => {}); else ws.send(msg); }
+    if (++n >= RATE * SECONDS) clearInterval(timer);
+  }, 1000 / RATE);
+  while (got < N * RATE * SECONDS && Date.now() - t0 < (SECONDS + 30) * 1000) await new Promise((r) => setTimeout(r, 100));
+  const secs = cpu(process.pid) - c0, cl = cpu(client.pid);
+  console.log(JSON.stringify({ N, RATE, SECONDS, delivered: got, wall: (Date.now() - t0) / 1000, serverCpu: secs, usPerDelivery: (secs * 1e6) / got, clientCpuTotal: cl, bytes: payload.length }));
+  client.kill(); process.exit(0);
+}
