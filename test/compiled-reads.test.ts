@@ -4,6 +4,7 @@
 // own way, the compiled path in the spec's field-collection order); the compiled app must also have answered
 // with one statement and counted the operation as compiled (or, for what the compiler does not cover, as
 // answered by the resolvers).
+import { readFileSync } from 'node:fs';
 import { parse, visit } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.ts';
@@ -217,6 +218,13 @@ describe('compiled reads', () => {
     // Orders over a nullable column, malformed cursors and backward pages stay with the resolvers.
     await expectSameAnswer(query, { first: 2, after: nowhere, orderBy: 'NAME_ASC' }, 'resolvers');
     await expectSameAnswer(query, { first: 2, after: 'not a cursor' }, 'resolvers');
+  });
+
+  it("answer the dashboard's flows table, its first page and the next, like the resolvers", async () => {
+    const table = readFileSync(new URL('../dashboard/operations/flows.graphql', import.meta.url), 'utf8');
+    const first = await expectSameAnswer(table, { first: 4, filter: { statuses: ['RUNNING', 'PAUSED', 'FAILED', 'COMPLETED'] } });
+    const after = (first.data as { masterFlows: { pageInfo: { endCursor: string } } }).masterFlows.pageInfo.endCursor;
+    await expectSameAnswer(table, { first: 4, after });
   });
 
   it('keep each tenant to its own rows', async () => {
