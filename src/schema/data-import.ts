@@ -2,7 +2,7 @@ import { builder } from '../builder.ts';
 import { tenantWhere } from '../context.ts';
 import type { ImportStatus } from '../domain/import-status.ts';
 import { ImportStatusEnum } from './import-status.ts';
-import { DATA_IMPORT_RAW_RECORD_ORDER, DISCOVERY_FLOW_ORDER } from './orderings.ts';
+import { DATA_IMPORT_RAW_RECORD_ORDER, DISCOVERY_FLOW_ORDER } from './list-queries.ts';
 
 export const DataImportRef = builder.prismaNode('DataImport', {
   description: 'A file (or inline rows) imported into a master flow; its rows are raw import records.',

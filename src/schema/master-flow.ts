@@ -10,10 +10,11 @@ import { MasterFlowStatusEnum } from './master-flow-status.ts';
 import {
   DATA_IMPORT_ORDER,
   DISCOVERY_FLOW_ORDER,
+  MASTER_FLOW_FILTER_FIELDS,
   MASTER_FLOW_ORDERINGS,
   MASTER_FLOW_RAW_RECORD_ORDER,
   type MasterFlowOrdering,
-} from './orderings.ts';
+} from './list-queries.ts';
 import { parsePhaseTransitions, PhaseTransitionRef } from './phase-transition.ts';
 
 export const MasterFlowRef = builder.prismaNode('MasterFlow', {
@@ -125,11 +126,12 @@ function masterFlowWhere(
   ctx: GraphQLContext,
   filter: { flowTypes?: FlowType[] | null; statuses?: MasterFlowStatus[] | null } | null | undefined,
 ): Prisma.MasterFlowWhereInput {
-  return {
-    ...tenantWhere(ctx),
-    ...(filter?.flowTypes ? { flowType: { in: filter.flowTypes } } : {}),
-    ...(filter?.statuses ? { flowStatus: { in: filter.statuses } } : {}),
-  };
+  const where: Prisma.MasterFlowWhereInput = tenantWhere(ctx);
+  for (const [argument, field] of Object.entries(MASTER_FLOW_FILTER_FIELDS)) {
+    const values = filter?.[argument as keyof typeof MASTER_FLOW_FILTER_FIELDS];
+    if (values) where[field] = { in: values };
+  }
+  return where;
 }
 
 builder.queryFields((t) => ({

@@ -38,11 +38,12 @@ import {
   type GraphQLOutputType,
   type SelectionSetNode,
 } from 'graphql';
+import type { Tenant } from '../../domain/flow-event-filter.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE_CEILING } from '../../domain/page-size.ts';
 import { isUuid } from '../../domain/uuid.ts';
+import { MASTER_FLOW_FILTER_FIELDS } from '../../schema/list-queries.ts';
 import {
   columnOf,
-  MASTER_FLOW_FILTER_COLUMNS,
   READ_MODEL,
   ROOT_MASTER_FLOW_ORDERINGS,
   type FieldSource,
@@ -69,11 +70,6 @@ export interface CompiledRead {
   rootFields: { key: string; nodes: readonly FieldNode[]; nonNull: boolean }[];
 }
 
-export interface Tenant {
-  clientAccountId: string;
-  engagementId: string;
-}
-
 /** The statement's parameters for one viewer. */
 export function parametersFor(read: CompiledRead, tenant: Tenant): unknown[] {
   return [tenant.clientAccountId, tenant.engagementId, ...read.params];
@@ -81,6 +77,15 @@ export function parametersFor(read: CompiledRead, tenant: Tenant): unknown[] {
 
 type Row = unknown[];
 type Build = (row: Row) => unknown;
+
+/** A response object: each response key with what its field reads from `input`, in response order. */
+function objectOf<Input>(entries: readonly [string, (input: Input) => unknown][]): (input: Input) => Record<string, unknown> {
+  return (input) => {
+    const object: Record<string, unknown> = {};
+    for (const [key, read] of entries) object[key] = read(input);
+    return object;
+  };
+}
 
 /** One JSON array per object: the compiled fields read their values from its positions. */
 interface ObjectSql {
@@ -258,12 +263,8 @@ function outputSerializer(compilation: Compilation, type: GraphQLOutputType, nod
     const serialize = outputSerializer(compilation, field.type, fieldNodes);
     entries.push([key, (object) => serialize(object[name])]);
   }
-  return (value) => {
-    if (value === null || value === undefined) return null;
-    const object: Record<string, unknown> = {};
-    for (const [key, read] of entries) object[key] = read(value as Record<string, unknown>);
-    return object;
-  };
+  const build = objectOf(entries);
+  return (value) => (value === null || value === undefined ? null : build(value as Record<string, unknown>));
 }
 
 class ObjectBuilder {
@@ -302,14 +303,7 @@ function compileObject(
     if (!source) throw new NotCompilable(`${type.name}.${name}`);
     entries.push([key, compileField(builder, type, alias, fieldOf(type, name), source, nodes)]);
   }
-  return {
-    slots: builder.slots,
-    build(row) {
-      const object: Record<string, unknown> = {};
-      for (const [key, build] of entries) object[key] = build(row);
-      return object;
-    },
-  };
+  return { slots: builder.slots, build: objectOf(entries) };
 }
 
 function compileField(
@@ -594,8 +588,8 @@ export function compileRead(args: ExecutionArgs): CompiledRead {
       const alias = compilation.alias();
       const conditions = [compilation.tenantCondition(alias)];
       const filter = (fieldArgs.filter ?? {}) as Record<string, unknown>;
-      for (const [argument, column] of Object.entries(MASTER_FLOW_FILTER_COLUMNS)) {
-        if (filter[argument] != null) conditions.push(`${columnSql(alias, column)} = ANY(${compilation.param(filter[argument], 'text[]')})`);
+      for (const [argument, field] of Object.entries(MASTER_FLOW_FILTER_FIELDS)) {
+        if (filter[argument] != null) conditions.push(`${columnSql(alias, field)} = ANY(${compilation.param(filter[argument], 'text[]')})`);
       }
       const order = ROOT_MASTER_FLOW_ORDERINGS[String(fieldArgs.orderBy ?? 'CREATED_AT_DESC')];
       if (!order) throw new NotCompilable('ordering');
@@ -618,15 +612,11 @@ export function compileRead(args: ExecutionArgs): CompiledRead {
   // when only __typename is asked, a filter when only pageInfo.hasPreviousPage is): all are listed here.
   const parameters = compilation.casts.map((cast, index) => `$${index + 1}::${cast}`).join(', ');
   const sql = `SELECT json_build_array(${root.slots.join(', ')}) AS data FROM (SELECT ${parameters}) AS parameters`;
+  const shape = objectOf(entries);
   return {
     sql,
     params: compilation.params.slice(2),
     rootFields,
-    shape(data) {
-      const row = data as Row;
-      const result: Record<string, unknown> = {};
-      for (const [key, build] of entries) result[key] = build(row);
-      return result;
-    },
+    shape: (data) => shape(data as Row),
   };
 }

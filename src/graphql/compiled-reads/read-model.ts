@@ -3,7 +3,7 @@
 // listed here is simply not compiled: an operation that selects it runs through the Pothos resolvers.
 //
 // The values are read exactly as the Pothos fields read them (src/schema/*.ts): the same columns, the same
-// tenant conditions, the same sort orders (shared through src/schema/orderings.ts), and the GraphQL types'
+// tenant conditions, the same sort orders (shared through src/schema/list-queries.ts), and the GraphQL types'
 // own serializers. test/compiled-reads.test.ts runs every compiled field through both paths and compares.
 import { PHASE_COMPLETED_FIELD, phaseStatuses } from '../../domain/discovery-phases.ts';
 import {
@@ -12,7 +12,7 @@ import {
   DISCOVERY_FLOW_ORDER,
   MASTER_FLOW_ORDERINGS,
   MASTER_FLOW_RAW_RECORD_ORDER,
-} from '../../schema/orderings.ts';
+} from '../../schema/list-queries.ts';
 
 /** A Prisma orderBy list (as the Pothos fields pass it), which the compiler turns into ORDER BY. */
 export type SortDirection = 'asc' | 'desc' | { sort: 'asc' | 'desc'; nulls: 'first' | 'last' };
@@ -61,7 +61,7 @@ export function columnOf(field: string): string {
 // Prisma reads timestamps into Dates, cutting microseconds to milliseconds, and the DateTime scalar
 // serializes those. The statement selects the same milliseconds since the epoch (floor: the cut, also before
 // 1970), which become the same Dates without parsing a date string per value.
-const timestamp: Pick<Extract<FieldSource, { kind: 'column' }>, 'expression' | 'read'> = {
+const date: Pick<Extract<FieldSource, { kind: 'column' }>, 'expression' | 'read'> = {
   expression: (column) => `floor(extract(epoch from ${column}) * 1000)`,
   read: (value) => new Date(value as number),
 };
@@ -73,7 +73,6 @@ const column = (field: string, conversion: Partial<Pick<Extract<FieldSource, { k
   field,
   ...conversion,
 });
-const date = timestamp;
 
 const discoveryFlows = (parentField: string): Relation => ({
   target: 'DiscoveryFlow',
@@ -199,7 +198,4 @@ export const READ_MODEL: Record<string, TypeModel> = {
 
 /** Query.masterFlows' sort orders, by MasterFlowOrder value. */
 export const ROOT_MASTER_FLOW_ORDERINGS: Record<string, Ordering> = MASTER_FLOW_ORDERINGS;
-
-/** Query.masterFlows' filter, as columns: each present list restricts its column to the listed values. */
-export const MASTER_FLOW_FILTER_COLUMNS = { flowTypes: 'flowType', statuses: 'flowStatus' } as const;
 

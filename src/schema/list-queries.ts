@@ -1,6 +1,6 @@
-// The sort orders of the flow graph's lists, in Prisma's orderBy form. Both read paths use them: the
-// Pothos fields (src/schema/*.ts) hand them to Prisma, and the compiled read path
-// (src/graphql/compiled-reads/) turns them into ORDER BY clauses, so the two cannot disagree on an order.
+// The sort orders and filters of the flow graph's lists, in terms of Prisma fields. Both read paths use them:
+// the Pothos fields (src/schema/*.ts) hand them to Prisma, and the compiled read path
+// (src/graphql/compiled-reads/) turns them into SQL, so the two cannot disagree on an order or a filter.
 import type { Prisma } from '../generated/prisma/client.ts';
 
 /** Orders of Query.masterFlows, by MasterFlowOrder value; ties are broken by flow id. */
@@ -14,6 +14,9 @@ export const MASTER_FLOW_ORDERINGS = {
 } satisfies Record<string, Prisma.MasterFlowOrderByWithRelationInput[]>;
 
 export type MasterFlowOrdering = keyof typeof MASTER_FLOW_ORDERINGS;
+
+/** Query.masterFlows' filter: each list given restricts this field to the listed values. */
+export const MASTER_FLOW_FILTER_FIELDS = { flowTypes: 'flowType', statuses: 'flowStatus' } as const;
 
 /** A master flow's data imports: oldest first. */
 export const DATA_IMPORT_ORDER = [{ createdAt: 'asc' }, { id: 'asc' }] satisfies Prisma.DataImportOrderByWithRelationInput[];
