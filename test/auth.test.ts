@@ -4,7 +4,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { GraphQLBoolean, GraphQLInt, GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.ts';
 import type { AuthConfig } from '../src/config.ts';
@@ -15,6 +14,7 @@ import { createFlowGraph, newTenant } from './support/factories.ts';
 import { testApp } from './support/graphql.ts';
 import { readSse } from './support/sse.ts';
 import { resetDatabase, testDatabase } from './support/test-database.ts';
+import { tickingSchema } from './support/ticking-schema.ts';
 import { openSocket } from './support/ws-client.ts';
 
 const COUNT = '{ masterFlows { totalCount } }';
@@ -254,23 +254,7 @@ describe('graphql-ws authentication', () => {
 
 describe('SSE subscriptions', () => {
   // The flow graph schema has no subscription of its own yet; a ticking one shows the transport.
-  const tickSchema = new GraphQLSchema({
-    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLBoolean, resolve: () => true } } }),
-    subscription: new GraphQLObjectType({
-      name: 'Subscription',
-      fields: {
-        ticks: {
-          type: GraphQLInt,
-          subscribe: async function* ticks() {
-            for (let tick = 0; ; tick += 1) {
-              yield { ticks: tick };
-              await new Promise((resolve) => setTimeout(resolve, 100));
-            }
-          },
-        },
-      },
-    }),
-  });
+  const tickSchema = tickingSchema(Number.POSITIVE_INFINITY, 100);
   let tickApp: App;
   let tickBase: string;
 

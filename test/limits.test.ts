@@ -16,6 +16,7 @@ import { authHeaders, TEST_AUTH_ENV } from './support/auth.ts';
 import { createFlowGraph, newTenant } from './support/factories.ts';
 import { testApp, type TestAppConfig } from './support/graphql.ts';
 import { onPostgres, resetDatabase, testDatabase } from './support/test-database.ts';
+import { tickingSchema } from './support/ticking-schema.ts';
 import { StoreImportDocument } from './generated/graphql.ts';
 import { readSse } from './support/sse.ts';
 import { csvText, uploadFile } from './support/upload.ts';
@@ -219,23 +220,7 @@ describe('batching', () => {
 });
 
 describe('graphql-ws limits', () => {
-  const ticking = new GraphQLSchema({
-    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString, resolve: () => 'ok' } } }),
-    subscription: new GraphQLObjectType({
-      name: 'Subscription',
-      fields: {
-        ticks: {
-          type: GraphQLInt,
-          subscribe: async function* ticks() {
-            for (let tick = 0; tick < 1_000; tick += 1) {
-              yield { ticks: tick };
-              await new Promise((resolve) => setTimeout(resolve, 50));
-            }
-          },
-        },
-      },
-    }),
-  });
+  const ticking = tickingSchema(1_000, 50);
 
   it('closes a socket that sends a message larger than maxPayload with 1009', async () => {
     const { ws } = await serve({ limits: { wsMaxPayloadBytes: 2_048 } });

@@ -4,10 +4,10 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { GraphQLInt, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_VIEWER } from '../src/services/demo-seed.ts';
 import { authHeaders, testToken } from './support/auth.ts';
+import { tickingSchema } from './support/ticking-schema.ts';
 import { testApp } from './support/graphql.ts';
 import { startServer, type ServerProcess } from './support/server-process.ts';
 import { readSse } from './support/sse.ts';
@@ -119,23 +119,7 @@ describe('a server process', () => {
 });
 
 describe('subscription metrics', () => {
-  const ticking = new GraphQLSchema({
-    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString, resolve: () => 'ok' } } }),
-    subscription: new GraphQLObjectType({
-      name: 'Subscription',
-      fields: {
-        ticks: {
-          type: GraphQLInt,
-          subscribe: async function* ticks() {
-            for (let tick = 0; tick < 3; tick += 1) {
-              yield { ticks: tick };
-              await new Promise((resolve) => setTimeout(resolve, 200));
-            }
-          },
-        },
-      },
-    }),
-  });
+  const ticking = tickingSchema(3, 200);
 
   it('count active subscriptions and delivered events, over SSE and graphql-ws', async () => {
     const app = testApp(await testDatabase(), {}, { schema: ticking });
