@@ -10,13 +10,13 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { AUTHORIZATION, createAuthenticator, type Principal } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
-import type { GraphQLContext } from './context.ts';
+import type { GraphQLContext, SubscriptionOutlet } from './context.ts';
 import type { Database } from './db/database.ts';
 import { countStatements } from './db/statement-counter.ts';
 import { flowEventCursors } from './domain/flow-event-cursor.ts';
 import { useCompiledReads } from './graphql/compiled-reads/compiled-reads-plugin.ts';
 import { useCredentialExpiry } from './graphql/credential-expiry.ts';
-import { createErrorMasker } from './graphql/error-masking.ts';
+import { createErrorMasker, maskResultErrors, MASKED_ERROR_MESSAGE } from './graphql/error-masking.ts';
 import { useIntrospection } from './graphql/introspection.ts';
 import { useOperationLimits } from './graphql/operation-limits.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
@@ -82,6 +82,8 @@ interface InitialContext {
   /** Set by graphql-ws, which authenticates once per socket at connection_init. */
   principal?: Principal;
   requestId?: string;
+  /** Set by graphql-ws for each operation: pushed subscription results go to its socket through it. */
+  outlet?: SubscriptionOutlet;
 }
 
 /** Counts SQL statements per operation and, when asked, reports them in the response's extensions. */
@@ -138,6 +140,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   let pruning: PruningJob | undefined;
   const devHeaders = options.devToken ? { [AUTHORIZATION]: `Bearer ${options.devToken}` } : null;
 
+  const maskError = createErrorMasker(logger);
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: options.schema ?? flowgraphSchema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -159,7 +162,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
         }
       : false,
     batching: limits.maxBatch > 0 ? { limit: limits.maxBatch } : false,
-    maskedErrors: { maskError: createErrorMasker(logger), isDev: false },
+    maskedErrors: { maskError, errorMessage: MASKED_ERROR_MESSAGE, isDev: false },
     logging: {
       // Yoga's own messages go through pino too, at the configured level.
       debug: (...args) => logger.debug({ yoga: args.map(String).join(' ') }),
@@ -181,6 +184,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
         credentialsExpireAt: principal.expiresAt,
         log: logger.child({ requestId }),
         metrics,
+        ...(initial.outlet ? { outlet: initial.outlet } : {}),
       };
     },
     plugins: [
@@ -190,9 +194,12 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       // be a cross-site forgery; multipart and GET requests without any of them are refused.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', AUTHORIZATION, ...Object.values(VIEWER_HEADERS)] }),
       // Before statement counting: the plugins after it wrap its subscribe function.
-      useSharedSubscriptionExecution<GraphQLContext & Record<string, unknown>>((context) =>
-        JSON.stringify([context.viewer.clientAccountId, context.viewer.engagementId, context.viewer.userId]),
-      ),
+      useSharedSubscriptionExecution<GraphQLContext & Record<string, unknown>>({
+        sharingKey: (context) => JSON.stringify([context.viewer.clientAccountId, context.viewer.engagementId, context.viewer.userId]),
+        outletOf: (context) => context.outlet,
+        // What Yoga's error masking does to the results that pass through it, done once per pushed result.
+        finishPushed: (result) => maskResultErrors(result, maskError),
+      }),
       useStreamingMultipart(),
       // Inline import rows count against this limit; uploads are limited part by part instead.
       useRequestBodyLimit(limits.maxBodyBytes),

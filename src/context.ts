@@ -1,4 +1,5 @@
 // What every resolver receives. Built once per HTTP request or per graphql-ws operation.
+import type { ExecutionResult } from 'graphql';
 import type { Logger } from 'pino';
 import type { Role } from './auth/roles.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
@@ -37,6 +38,24 @@ export interface GraphQLContext {
   log: Logger;
   /** The process's Prometheus metrics (for example `metrics.importRows.inc(n)` after an import). */
   metrics: Metrics;
+  /** graphql-ws operations only: the way to the client's socket for pushed results (see SubscriptionOutlet). */
+  outlet?: SubscriptionOutlet;
+}
+
+/**
+ * Sends a subscription's results straight to its graphql-ws socket, outside the chain of async iterators
+ * (envelop's plugins, graphql-ws' loop) that each result otherwise passes per subscriber. At fan-out that
+ * chain was most of the cost of a delivery (src/graphql/shared-subscription-execution.ts, bench/RESULTS.md).
+ */
+export interface SubscriptionOutlet {
+  /**
+   * Sends `result`, already as the client must see it (masked), as the operation's next `next` message.
+   * True when the socket took it; a promise when the client is behind, settled once its connection has
+   * taken the message. Sends nothing once the operation has ended.
+   */
+  send(result: ExecutionResult): true | Promise<void>;
+  /** Told of every result sent this way (request logging counts them, as its onNext counts the others). */
+  readonly listeners: ((result: ExecutionResult) => void)[];
 }
 
 export interface EventsContext {

@@ -110,7 +110,8 @@ describe('a server process', () => {
     expect(metrics).toMatch(/flowgraph_errors_total\{code="UNAUTHENTICATED"\} 1/);
     expect(metrics).toMatch(/flowgraph_http_responses_total\{status="401"\} 1/);
     expect(metrics).toMatch(/^flowgraph_active_subscriptions 0$/m);
-    expect(metrics).toMatch(/^flowgraph_subscription_events_delivered_total 0$/m);
+    expect(metrics).toMatch(/^flowgraph_subscription_events_delivered_total\{delivery="pushed"\} 0$/m);
+    expect(metrics).toMatch(/^flowgraph_subscription_events_delivered_total\{delivery="iterated"\} 0$/m);
     expect(metrics).toMatch(/^flowgraph_import_rows_total 0$/m);
     expect(metrics).toMatch(/^flowgraph_process_resident_memory_bytes \d+/m);
     // Tenants are never a label.
@@ -142,7 +143,8 @@ describe('subscription metrics', () => {
       expect(events.filter((event) => event.event === 'next')).toHaveLength(3);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await gauge()).toBe(0);
-      expect(await (await fetch(`http://${base}/metrics`)).text()).toMatch(/^flowgraph_subscription_events_delivered_total 6$/m);
+      // A ticking stream cannot push: its events take the iterator chain on both transports.
+      expect(await (await fetch(`http://${base}/metrics`)).text()).toMatch(/^flowgraph_subscription_events_delivered_total\{delivery="iterated"\} 6$/m);
     } finally {
       await app.stop();
     }

@@ -34,7 +34,7 @@ describe('shared subscription execution', () => {
         },
       }),
       context: ({ request }) => ({ viewer: request.headers.get('x-viewer') ?? '' }),
-      plugins: [useSharedSubscriptionExecution<{ viewer: string }>((context) => (context.viewer === 'nobody' ? null : context.viewer))],
+      plugins: [useSharedSubscriptionExecution<{ viewer: string }>({ sharingKey: (context) => (context.viewer === 'nobody' ? null : context.viewer) })],
     });
 
     const subscribe = async (viewer: string, prefix: string) => {

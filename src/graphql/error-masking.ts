@@ -2,12 +2,15 @@
 // purpose (GraphQL errors with a code) pass through; a database that is unavailable or too slow
 // becomes a retryable DATABASE_UNAVAILABLE / QUERY_TIMEOUT; everything else becomes Yoga's masked
 // "Unexpected error." with no stack, SQL, message or id of the original, which is logged instead.
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ExecutionResult } from 'graphql';
 import { maskError as yogaMaskError, type YogaMaskedErrorOpts } from 'graphql-yoga';
 import { classifyDatabaseError } from '../db/database-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export const RETRY_AFTER_SECONDS = 2;
+
+/** What a masked error says (Yoga's default, stated so that results masked outside Yoga say the same). */
+export const MASKED_ERROR_MESSAGE = 'Unexpected error.';
 
 /**
  * The error of an operation the database could not serve. A subscription that ends this way can say
@@ -51,4 +54,14 @@ export function createErrorMasker(logger: Logger): YogaMaskedErrorOpts['maskErro
     // isDev false: Yoga would otherwise attach the original error (message and stack) in development.
     return yogaMaskError(error, message, false);
   };
+}
+
+/**
+ * A result with its errors masked as Yoga's masking plugin masks a subscription's results, for results
+ * that do not pass through it (pushed subscription results, src/graphql/shared-subscription-execution.ts).
+ */
+export function maskResultErrors(result: ExecutionResult, maskError: NonNullable<YogaMaskedErrorOpts['maskError']>): ExecutionResult {
+  if (!result.errors) return result;
+  // Masked errors are serializable Errors, not GraphQLErrors; Yoga's plugin puts them in results the same way.
+  return { ...result, errors: result.errors.map((error) => maskError(error, MASKED_ERROR_MESSAGE) as GraphQLError) };
 }

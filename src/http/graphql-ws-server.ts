@@ -10,7 +10,9 @@
 //   graphql-ws/use/ws, for two reasons that matter when one event goes to 1,000 sockets
 //   (bench/RESULTS.md, "Live flow events"): a result shared by many subscribers (src/graphql/
 //   shared-subscription-execution.ts) is serialized once, not once per subscriber, and a send does not
-//   wait for the socket's write to complete unless the socket has fallen behind.
+//   wait for the socket's write to complete unless the socket has fallen behind. And each operation gets
+//   an outlet (SubscriptionOutlet, src/context.ts) through which live events are pushed to its socket
+//   without passing graphql-ws' per-operation loop.
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -29,7 +31,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthenticationError } from '../auth/auth-errors.ts';
 import type { Authenticator, Principal } from '../auth/authenticate.ts';
 import type { LimitsConfig } from '../config.ts';
-import type { GraphQLContext } from '../context.ts';
+import type { GraphQLContext, SubscriptionOutlet } from '../context.ts';
 import { MAX_TIMER_MS } from '../graphql/credential-expiry.ts';
 import type { Logger } from '../observability/logger.ts';
 import { errorCodes } from '../observability/request-logging.ts';
@@ -44,8 +46,7 @@ type SocketState = {
   principal: Principal;
   socketId: string;
   expiryTimer: NodeJS.Timeout;
-  /** Serialized payloads of `next` messages on their way out, by operation id (see `send`). */
-  payloads: Map<string, string>;
+  outbox: Outbox;
 };
 
 /**
@@ -77,15 +78,23 @@ function serializedPayload(result: ExecutionResult): string {
 
 const SENT: Promise<void> = Promise.resolve();
 
+/**
+ * Sockets corked in this pass, uncorked together by one callback once its microtasks are done: one event
+ * fanned out to 1,000 sockets corks 1,000 of them, and a callback each would cost as much again.
+ */
+let corkedOutboxes: Outbox[] = [];
+
+function uncorkAll(): void {
+  const outboxes = corkedOutboxes;
+  corkedOutboxes = [];
+  for (const outbox of outboxes) outbox.uncork();
+}
+
 /** One graphql-ws connection's way out. */
 class Outbox {
   /** Serialized payloads of `next` messages on their way out, by operation id (see PAYLOAD_PLACEHOLDER). */
   readonly payloads = new Map<string, string>();
   private corked = false;
-  private readonly uncork = () => {
-    this.corked = false;
-    this.tcp?.uncork();
-  };
 
   constructor(
     private readonly socket: WebSocket,
@@ -93,9 +102,9 @@ class Outbox {
     private readonly tcp = (socket as unknown as { _socket?: Socket })._socket,
   ) {}
 
+  /** graphql-ws' way out: its messages, with a placeholder payload replaced by the result's JSON. */
   send(data: string): Promise<void> {
-    const socket = this.socket;
-    if (socket.readyState !== socket.OPEN) return SENT;
+    if (this.socket.readyState !== this.socket.OPEN) return SENT;
     let text = data;
     if (data.endsWith(PLACEHOLDER_TAIL)) {
       // `{"id":<id>` + PLACEHOLDER_TAIL; an id with nothing to escape is its JSON without the quotes.
@@ -106,16 +115,48 @@ class Outbox {
       this.payloads.delete(id);
       text = `${data.slice(0, -3)}${payload}}`;
     }
+    const written = this.write(text);
+    return written === true ? SENT : written;
+  }
+
+  /**
+   * The outlet of operation `id`: its pushed results go out as `next` messages in the order they come,
+   * after whatever graphql-ws has sent for the operation before. `active` says whether graphql-ws still
+   * runs the operation (the client may have completed it, or the socket closed).
+   */
+  outlet(id: string, active: () => boolean): SubscriptionOutlet {
+    const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    const listeners: ((result: ExecutionResult) => void)[] = [];
+    return {
+      listeners,
+      send: (result) => {
+        if (this.socket.readyState !== this.socket.OPEN || !active()) return true;
+        const written = this.write(`${head}${serializedPayload(result)}}`);
+        for (const listener of listeners) listener(result);
+        return written;
+      },
+    };
+  }
+
+  uncork(): void {
+    this.corked = false;
+    this.tcp?.uncork();
+  }
+
+  /** Writes a message: true when the socket took it, or a promise settled when it has been written out. */
+  private write(text: string): true | Promise<void> {
+    const socket = this.socket;
     // Messages sent to one socket in one pass (a client behind by several events, or with several
     // subscriptions) leave in one write: the socket stays corked until the microtasks of this pass are done.
     if (!this.corked && this.tcp) {
       this.corked = true;
       this.tcp.cork();
-      process.nextTick(this.uncork);
+      corkedOutboxes.push(this);
+      if (corkedOutboxes.length === 1) process.nextTick(uncorkAll);
     }
     if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) {
       socket.send(text);
-      return SENT;
+      return true;
     }
     return new Promise((resolve, reject) => socket.send(text, (error) => (error ? reject(error) : resolve())));
   }
@@ -170,7 +211,7 @@ function serveGraphQLWs(
           }
         }),
     };
-    const closed = server.opened(protocolSocket, { socket, request, payloads: outbox.payloads });
+    const closed = server.opened(protocolSocket, { socket, request, outbox });
     socket.once('close', (code, reason) => {
       if (pongWait) clearTimeout(pongWait);
       clearInterval(pingInterval);
@@ -211,11 +252,15 @@ function lookup(params: Record<string, unknown> | undefined, name: string): unkn
   return key === undefined ? undefined : params[key];
 }
 
-/** `extensions.http` tells Yoga how to answer over HTTP; it means nothing to a socket client. */
+/**
+ * An error as a socket client receives it: as Yoga serializes errors for HTTP responses, without
+ * `extensions.http` (how to answer over HTTP) and `extensions.unexpected` (Yoga's mark on masked errors),
+ * so that both transports send the same error.
+ */
 function formatted(error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError {
   const json = error instanceof GraphQLError ? error.toJSON() : error;
-  if (!json.extensions || !('http' in json.extensions)) return json;
-  const { http: _http, ...extensions } = json.extensions;
+  if (!json.extensions || !('http' in json.extensions || 'unexpected' in json.extensions)) return json;
+  const { http: _http, unexpected: _unexpected, ...extensions } = json.extensions;
   return { ...json, extensions };
 }
 
@@ -282,7 +327,7 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
         }
       },
       onNext: (ctx, id, _payload, _args, result) => {
-        ctx.extra.payloads!.set(id, serializedPayload(result));
+        ctx.extra.outbox!.payloads.set(id, serializedPayload(result));
         return PAYLOAD_PLACEHOLDER;
       },
       onError: (_ctx, _id, _payload, errors) => errors.map(formatted),
@@ -305,6 +350,7 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
           connectionParams: ctx.connectionParams ?? {},
           principal: ctx.extra.principal,
           requestId,
+          outlet: ctx.extra.outbox!.outlet(id, () => id in ctx.subscriptions),
         });
         try {
           const document = parse(params.query);

@@ -20,8 +20,17 @@ export interface Metrics {
   httpResponses: Counter<'status'>;
   /** Subscriptions running now, over graphql-ws and SSE. */
   activeSubscriptions: Gauge;
-  /** Events delivered to subscribers. */
-  eventsDelivered: Counter;
+  /**
+   * Events delivered to subscribers, by how: `pushed` (straight to a graphql-ws socket, src/context.ts
+   * SubscriptionOutlet) or `iterated` (through the operation's iterator chain: SSE, replays, other streams).
+   */
+  eventsDelivered: Counter<'delivery'>;
+  /**
+   * Where eventsDelivered is counted: plain tallies, read into the counter when it is collected. An event
+   * is delivered once per subscriber, and a prom-client increment (a label lookup) on each delivery was a
+   * measurable part of the fan-out's cost (bench/RESULTS.md).
+   */
+  eventDeliveries: Record<'pushed' | 'iterated', number>;
   /** Raw import records stored by imports (the import service adds to it). */
   importRows: Counter;
   /**
@@ -38,6 +47,8 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'flowgraph_' });
   const seen = new Map<string, Set<string>>();
+  const deliveries = { pushed: 0, iterated: 0 };
+  const collected = { pushed: 0, iterated: 0 };
   return {
     registry,
     operationDuration: new Histogram({
@@ -66,9 +77,19 @@ export function createMetrics(): Metrics {
     }),
     eventsDelivered: new Counter({
       name: 'flowgraph_subscription_events_delivered_total',
-      help: 'Events delivered to subscribers.',
+      help: 'Events delivered to subscribers, by how: pushed to a graphql-ws socket, or iterated (SSE, replays, other streams).',
+      labelNames: ['delivery'],
       registers: [registry],
+      collect() {
+        for (const delivery of ['pushed', 'iterated'] as const) {
+          const delta = deliveries[delivery] - collected[delivery];
+          collected[delivery] = deliveries[delivery];
+          // Zero too: both series exist from the start, so that a rate over them is defined.
+          this.inc({ delivery }, delta);
+        }
+      },
     }),
+    eventDeliveries: deliveries,
     importRows: new Counter({
       name: 'flowgraph_import_rows_total',
       help: 'Raw import records stored by imports.',

@@ -2,7 +2,7 @@
 // operator needs to follow a request (request id, tenant, user, operation, duration, SQL statement
 // count, error codes) and nothing a client sent or a row holds. Metrics are fed from the same places.
 import { randomUUID } from 'node:crypto';
-import { getOperationAST, type GraphQLError } from 'graphql';
+import { getOperationAST, type ExecutionResult, type GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
 import type { Logger } from './logger.ts';
@@ -115,12 +115,18 @@ export function useRequestLogging(logger: Logger, metrics: Metrics): Plugin<Grap
           metrics.activeSubscriptions.inc();
           let events = 0;
           ctx.log?.info({ requestId: ctx.requestId, ...tenantFields(ctx), operationType: 'subscription', operationName }, 'subscription started');
+          // Once per event and subscriber: nothing allocated unless the event carries errors.
+          const deliveredBy = (delivery: 'pushed' | 'iterated') => (event: ExecutionResult) => {
+            events += 1;
+            metrics.eventDeliveries[delivery] += 1;
+            if (event.errors) countErrors(errorCodes(event.errors));
+          };
+          const iterated = deliveredBy('iterated');
+          // Results pushed to a graphql-ws socket do not pass onNext (src/context.ts, SubscriptionOutlet).
+          ctx.outlet?.listeners.push(deliveredBy('pushed'));
           return {
             onNext({ result: event }) {
-              // Once per event and subscriber: nothing allocated unless the event carries errors.
-              events += 1;
-              metrics.eventsDelivered.inc();
-              if (event.errors) countErrors(errorCodes(event.errors));
+              iterated(event);
             },
             onEnd() {
               metrics.activeSubscriptions.dec();

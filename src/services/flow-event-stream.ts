@@ -12,6 +12,11 @@
 // And it is on the fan-out's hot path: a live event costs one promise (the one next() returns, resolved
 // synchronously inside the hub's fan-out), where a Repeater with a Promise.race per event cost several,
 // paid once per event and subscriber (bench/RESULTS.md, "Live flow events").
+//
+// Live events can also be pushed (pushLiveEventsTo): once the client has everything before them, each
+// live event goes to a sink synchronously inside the hub's fan-out, and next() settles only with the
+// stream's end. graphql-ws subscriptions take this way (src/graphql/shared-subscription-execution.ts):
+// it costs no promise per event and subscriber at all.
 import { Repeater } from '@repeaterjs/repeater';
 import type { FlowEventCursors } from '../domain/flow-event-cursor.ts';
 import type { FlowEventFilter, Tenant } from '../domain/flow-event-filter.ts';
@@ -35,7 +40,28 @@ export interface FlowEventStreamOptions {
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
-class FlowEventIterator implements AsyncIterableIterator<FlowEventStreamItem> {
+/**
+ * Takes one pushed event: true when done with it, or a promise settled when it is (the client is behind,
+ * or the event's result is still being computed). Until then the stream queues the following events in
+ * the subscription's bounded queue; a rejected promise or a throw ends the stream with that error.
+ */
+export type LiveEventSink = (event: FlowEvent) => true | Promise<unknown>;
+
+/** A stream whose live events can be pushed to a sink instead of being taken one next() at a time. */
+export interface PushableEventStream {
+  /**
+   * From the moment the stream has handed out, through next(), everything before them (replayed and
+   * already queued events), its live events go to `sink`, in order, one at a time. next() then settles
+   * only with what ends the stream: an error item, or done. Call it before the first next().
+   */
+  pushLiveEventsTo(sink: LiveEventSink): void;
+}
+
+export function isPushableEventStream(stream: object): stream is PushableEventStream {
+  return typeof (stream as Partial<PushableEventStream>).pushLiveEventsTo === 'function';
+}
+
+class FlowEventIterator implements AsyncIterableIterator<FlowEventStreamItem>, PushableEventStream {
   /** The client has every matching event up to here (null: not known yet, the replay decides). */
   private position: bigint | null;
   /** Replayed rows not handed out yet. */
@@ -46,11 +72,26 @@ class FlowEventIterator implements AsyncIterableIterator<FlowEventStreamItem> {
   private finished = false;
   /** The caller of a next() that waits for the hub (at most one: callers take items one at a time). */
   private resolveWaiting: ((result: IteratorResult<FlowEventStreamItem, undefined>) => void) | undefined;
+  private rejectWaiting: ((error: unknown) => void) | undefined;
   private readonly onTake = (take: Take) => {
     const resolve = this.resolveWaiting!;
     this.resolveWaiting = undefined;
+    this.rejectWaiting = undefined;
     resolve(this.live(take));
   };
+  /** Where live events are pushed (see PushableEventStream), once next() has been called with nothing queued before them. */
+  private sink: LiveEventSink | undefined;
+  /** The sink has not finished with the last event pushed to it. */
+  private sinkBusy = false;
+  private readonly onPushedTake = (take: Take) => {
+    this.push(take);
+    this.pump();
+  };
+  private readonly onSinkDone = () => {
+    this.sinkBusy = false;
+    this.pump();
+  };
+  private readonly onSinkFailed = (error: unknown) => this.fail(error);
 
   constructor(
     private readonly options: FlowEventStreamOptions,
@@ -77,12 +118,25 @@ class FlowEventIterator implements AsyncIterableIterator<FlowEventStreamItem> {
     }
     const subscription = this.subscription;
     if (!subscription) return this.replay().then(() => this.next());
+    if (this.sink) {
+      // Everything before has been handed out and taken: from here on live events are pushed, and this
+      // next() settles with the end of the stream.
+      return new Promise((resolve, reject) => {
+        this.resolveWaiting = resolve;
+        this.rejectWaiting = reject;
+        this.pump();
+      });
+    }
     const now = subscription.poll();
     if (now !== undefined) return Promise.resolve(this.live(now));
     return new Promise((resolve) => {
       this.resolveWaiting = resolve;
       subscription.wait(this.onTake);
     });
+  }
+
+  pushLiveEventsTo(sink: LiveEventSink): void {
+    this.sink = sink;
   }
 
   return(): Promise<IteratorResult<FlowEventStreamItem, undefined>> {
@@ -106,6 +160,48 @@ class FlowEventIterator implements AsyncIterableIterator<FlowEventStreamItem> {
     }
     this.position = take.sequence;
     return { done: false, value: take };
+  }
+
+  /** Pushes queued events while the sink takes them at once, then waits for the hub's next one. */
+  private pump(): void {
+    const subscription = this.subscription!;
+    while (!this.sinkBusy && !this.finished && this.resolveWaiting) {
+      const take = subscription.poll();
+      if (take === undefined) {
+        subscription.wait(this.onPushedTake);
+        return;
+      }
+      this.push(take);
+    }
+  }
+
+  private push(take: Take): void {
+    if (this.finished) return;
+    if (take === CLOSED || take === OVERFLOW) {
+      this.onTake(take);
+      return;
+    }
+    this.position = take.sequence;
+    let outcome: true | Promise<unknown>;
+    try {
+      outcome = this.sink!(take);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (outcome !== true) {
+      this.sinkBusy = true;
+      outcome.then(this.onSinkDone, this.onSinkFailed);
+    }
+  }
+
+  /** Ends the stream with an error: the pending next() rejects with it. */
+  private fail(error: unknown): void {
+    const reject = this.rejectWaiting;
+    this.resolveWaiting = undefined;
+    this.rejectWaiting = undefined;
+    this.finish();
+    reject?.(error);
   }
 
   private subscribe(): void {
@@ -153,6 +249,7 @@ class FlowEventIterator implements AsyncIterableIterator<FlowEventStreamItem> {
     this.subscription?.close();
     const resolve = this.resolveWaiting;
     this.resolveWaiting = undefined;
+    this.rejectWaiting = undefined;
     resolve?.(DONE);
   }
 }
