@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.ts';
-import { appendFlowEvents, isResumable, pruneFlowEvents, readLogBounds } from '../src/services/event-log.ts';
+import { appendFlowEvents, isResumable, pruneFlowEvents, readEventsAfter, readLogBounds } from '../src/services/event-log.ts';
 import { createFlowGraph, newTenant } from './support/factories.ts';
 import { changeFlowStatus, deleteFlow, RolledBack } from './support/flow-changes.ts';
 import { workerDatabaseUrl } from './support/postgres-databases.ts';
@@ -70,6 +70,30 @@ describe('appendFlowEvents', () => {
     expect(await database.prisma.rawImportRecord.count({ where: { masterFlowId: flowId } })).toBe(0);
     const event = await database.prisma.flowEvent.findUniqueOrThrow({ where: { sequence } });
     expect(event).toMatchObject({ kind: 'master_flow_deleted', masterFlowId: flowId, clientAccountId: tenant.clientAccountId });
+  });
+});
+
+describe('readEventsAfter', () => {
+  it('returns the events after a position, oldest first, exactly as Prisma reads them', async () => {
+    const tenant = newTenant();
+    const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
+    const other = newTenant();
+    const { flowId: otherFlowId } = await createFlowGraph(database.prisma, other, { flowStatus: 'running' });
+    for (let change = 0; change < 3; change += 1) {
+      await changeFlowStatus(database.prisma, tenant, flowId);
+      await changeFlowStatus(database.prisma, other, otherFlowId);
+    }
+    await database.prisma.$transaction((tx) =>
+      appendFlowEvents(tx, [
+        { clientAccountId: tenant.clientAccountId, engagementId: tenant.engagementId, masterFlowId: flowId, flowType: 'discovery', kind: 'import_stored', actor: 'tester', payload: { nested: { list: [1, 'two', null] }, big: 2 ** 40 } },
+      ]),
+    );
+    const viaPrisma = await database.prisma.flowEvent.findMany({ where: { sequence: { gt: 2n } }, orderBy: { sequence: 'asc' } });
+    expect(viaPrisma).toHaveLength(5);
+    // Same keys, types (bigint sequence, Date, parsed JSON) and values, every tenant, in order.
+    expect(await readEventsAfter(database, 2n, 10)).toStrictEqual(viaPrisma);
+    expect(await readEventsAfter(database, 2n, 2)).toStrictEqual(viaPrisma.slice(0, 2));
+    expect(await readEventsAfter(database, 7n, 10)).toEqual([]);
   });
 });
 

@@ -23,7 +23,8 @@ export interface Database {
   /** The PostgreSQL URL, for connections of their own (the event listener's LISTEN). */
   connectionString?: string;
   /**
-   * Plain reads outside Prisma, for the compiled read path (src/graphql/compiled-reads/): on PostgreSQL the
+   * Plain reads outside Prisma, for the compiled read path (src/graphql/compiled-reads/) and the event hub's
+   * reads of new events (src/services/event-log.ts): on PostgreSQL the
    * pool Prisma's adapter uses (same limits, same timeouts), on PGlite the embedded instance (whose
    * queries wait for an open transaction to end). Every statement is counted like Prisma's.
    */

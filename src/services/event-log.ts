@@ -12,6 +12,7 @@
 // Waking the listeners needs nothing here: a statement trigger on flow_events (migration
 // 20261127000000_flow_event_delivery) calls pg_notify, which PostgreSQL delivers at commit and drops on
 // rollback.
+import type { Database } from '../db/database.ts';
 import type { FlowEventFilter, Tenant } from '../domain/flow-event-filter.ts';
 import type { FlowEventKind } from '../domain/flow-event-kinds.ts';
 import type { FlowEvent, Prisma, PrismaClient } from '../generated/prisma/client.ts';
@@ -65,9 +66,18 @@ export function isResumable(after: bigint, bounds: LogBounds): boolean {
   return after >= bounds.prunedThrough && after <= bounds.lastSequence;
 }
 
-/** Every event after `after`, of every tenant, oldest first: what one process's listener fans out. */
-export function readEventsAfter(prisma: PrismaClient, after: bigint, limit: number): Promise<FlowEvent[]> {
-  return prisma.flowEvent.findMany({ where: { sequence: { gt: after } }, orderBy: { sequence: 'asc' }, take: limit });
+const EVENTS_AFTER = `SELECT sequence::text AS sequence, client_account_id AS "clientAccountId", engagement_id AS "engagementId",
+  master_flow_id AS "masterFlowId", flow_type AS "flowType", kind, actor, payload, created_at AS "createdAt"
+FROM flow_events WHERE sequence > $1::bigint ORDER BY sequence LIMIT $2::int`;
+
+/**
+ * Every event after `after`, of every tenant, oldest first: what one process's listener fans out, on every
+ * wake-up. A plain statement rather than Prisma's findMany, which cost about 2 ms of the server's CPU per
+ * read (its query plan is interpreted each time); the rows are FlowEvents as Prisma would return them.
+ */
+export async function readEventsAfter(database: Pick<Database, 'read'>, after: bigint, limit: number): Promise<FlowEvent[]> {
+  const rows = await database.read<Omit<FlowEvent, 'sequence'> & { sequence: string }>(EVENTS_AFTER, [after.toString(), limit]);
+  return rows.map((row) => ({ ...row, sequence: BigInt(row.sequence) }));
 }
 
 export function flowEventWhere(tenant: Tenant, filter: FlowEventFilter): Prisma.FlowEventWhereInput {

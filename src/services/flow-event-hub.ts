@@ -235,7 +235,7 @@ export class FlowEventHub {
         for (;;) {
           const rows = await countStatements(
             this.statements,
-            async () => await readEventsAfter(this.database.prisma, this.last, this.batchSize),
+            async () => await readEventsAfter(this.database, this.last, this.batchSize),
           );
           if (this.stopped) return;
           for (const row of rows) this.dispatch(row);
