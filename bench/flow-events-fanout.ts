@@ -7,17 +7,21 @@
 //
 // Knobs (environment): BENCH_SUBSCRIBERS (1000), BENCH_RATE (50 changes/s), BENCH_SECONDS (60),
 // BENCH_FLOWS (50 master flows the changes rotate over), BENCH_WRITE_CONCURRENCY (4 changes in flight at most), BENCH_DRAIN_SECONDS (30: how long to wait
-// for the last deliveries after the writer is done), BENCH_MASTER_FLOW=1 to also select the
+// for the last deliveries after the writer is done), BENCH_WARM_UP_SECONDS (5: changes at the same rate before
+// the measured ones, so that the figures are of a server whose code the JIT has compiled, not of its first
+// seconds; 0 to measure from a cold start), BENCH_WRITER (sql: each change is one SQL statement; prisma: the
+// same change as test/support/flow-changes.ts, a Prisma interactive transaction, ten times the writer's CPU), BENCH_MASTER_FLOW=1 to also select the
 // `masterFlow` node in every event (one extra query per event per subscriber), BENCH_SERVER_NODE_OPTIONS
 // (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`) for the server process.
 // The database named by BENCH_DATABASE_URL is dropped and recreated. Linux only (/proc).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import pg from 'pg';
 import { openDatabase } from '../src/db/database.ts';
 import { applyMigrations } from '../src/db/migrator.ts';
 import { decodeFlowEventCursor } from '../src/domain/flow-event-cursor.ts';
@@ -34,6 +38,8 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const flowCount = Number(process.env.BENCH_FLOWS ?? 50);
 const writeConcurrency = Number(process.env.BENCH_WRITE_CONCURRENCY ?? 4);
 const drainSeconds = Number(process.env.BENCH_DRAIN_SECONDS ?? 30);
+const warmUpSeconds = Number(process.env.BENCH_WARM_UP_SECONDS ?? 5);
+const writerKind = process.env.BENCH_WRITER ?? 'sql';
 const selectMasterFlow = process.env.BENCH_MASTER_FLOW === '1';
 const now = () => performance.timeOrigin + performance.now();
 const progress = (message: string) => console.error(`[bench] ${message}`);
@@ -55,6 +61,29 @@ function procStat(pid: number): { cpuSeconds: number; rssMiB: number } {
   return { cpuSeconds: ticks / 100, rssMiB: rssKiB / 1024 };
 }
 
+/** CPU seconds (user + system) of every PostgreSQL process now running: the server's backends included. */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/comm`, 'utf8').startsWith('postgres')) continue;
+      total += procStat(Number(entry)).cpuSeconds;
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return total;
+}
+
+/** Busy and total CPU time of the whole machine (all cores), in clock ticks, from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  const idle = fields[3]! + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -62,11 +91,16 @@ function percentile(sorted: Float64Array, p: number): number {
 
 interface WriterJob {
   concurrency: number;
-  databaseUrl: string;
   tenant: ReturnType<typeof newTenant>;
   flows: string[];
   rate: number;
   count: number;
+}
+
+interface WriterResult {
+  committed: [number, number][];
+  late: number;
+  seconds: number;
 }
 
 /**
@@ -74,8 +108,62 @@ interface WriterJob {
  * the commits it measures from. Both processes stamp times with performance.timeOrigin + now(), which
  * is the wall clock of the same machine.
  */
-async function writer(job: WriterJob): Promise<{ committed: [number, number][]; late: number; seconds: number }> {
-  const database = await openDatabase({ databaseUrl: job.databaseUrl, poolSize: job.flows.length + 5 });
+/** Makes one status change and returns its event's sequence (see BENCH_WRITER). */
+type ChangeWriter = (tenant: WriterJob['tenant'], flowId: string) => Promise<bigint>;
+
+/**
+ * The change of test/support/flow-changes.ts (status running ⇄ paused, version + 1, a phase transition, a
+ * status_changed event numbered from the counter row) as one statement in its own transaction. The event
+ * is appended the same way (the counter row's lock orders writers; flow_events' trigger notifies at
+ * commit), for about a tenth of the CPU of Prisma's interactive transaction, which on this 2-core machine
+ * would be taken from the server and the subscribers (bench/RESULTS.md).
+ */
+const CHANGE_STATUS_SQL = `WITH counter AS (
+  UPDATE flow_event_sequence SET last_sequence = last_sequence + 1 WHERE id = 1 RETURNING last_sequence
+), flow AS (
+  UPDATE crewai_flow_state_extensions
+  SET flow_status = CASE flow_status WHEN 'running' THEN 'paused' ELSE 'running' END,
+      version = version + 1,
+      updated_at = now(),
+      phase_transitions = phase_transitions || jsonb_build_array(jsonb_build_object(
+        'from', flow_status, 'to', CASE flow_status WHEN 'running' THEN 'paused' ELSE 'running' END,
+        'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'by', $4::text))
+  WHERE flow_id = $1::uuid AND client_account_id = $2::uuid AND engagement_id = $3::uuid
+  RETURNING flow_id, flow_type, client_account_id, engagement_id, flow_status, version
+)
+INSERT INTO flow_events (sequence, client_account_id, engagement_id, master_flow_id, flow_type, kind, actor, payload)
+SELECT counter.last_sequence, flow.client_account_id, flow.engagement_id, flow.flow_id, flow.flow_type, 'status_changed', $4::text,
+  jsonb_build_object('before', CASE flow.flow_status WHEN 'running' THEN 'paused' ELSE 'running' END,
+                     'after', flow.flow_status, 'version', flow.version)
+FROM counter, flow
+RETURNING sequence::text`;
+
+async function changeWriter(kind: string): Promise<{ change: ChangeWriter; close(): Promise<void> }> {
+  if (kind === 'prisma') {
+    const database = await openDatabase({ databaseUrl, poolSize: flowCount + 5 });
+    return {
+      // Generous transaction limits: on a saturated machine a commit can wait seconds for the counter row.
+      change: async (tenant, flowId) => (await changeFlowStatus(database.prisma, tenant, flowId, { timeoutMs: 60_000 })).sequence,
+      close: () => database.close(),
+    };
+  }
+  if (kind !== 'sql') throw new Error(`BENCH_WRITER is sql or prisma, not ${kind}`);
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: writeConcurrency });
+  return {
+    change: async (tenant, flowId) => {
+      const { rows } = await pool.query<{ sequence: string }>({
+        name: 'bench_change_status',
+        text: CHANGE_STATUS_SQL,
+        values: [flowId, tenant.clientAccountId, tenant.engagementId, tenant.userId],
+      });
+      if (rows.length !== 1) throw new Error(`flow ${flowId} was not changed`);
+      return BigInt(rows[0]!.sequence);
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function writer(change: ChangeWriter, job: WriterJob): Promise<WriterResult> {
   const committed: [number, number][] = [];
   const busy = new Map<number, Promise<void>>();
   let late = 0;
@@ -91,9 +179,8 @@ async function writer(job: WriterJob): Promise<{ committed: [number, number][]; 
     while (busy.size >= Math.min(job.concurrency, job.flows.length)) await Promise.race([...busy.values()]);
     let flow = index % job.flows.length;
     while (busy.has(flow)) flow = (flow + 1) % job.flows.length;
-    // Generous transaction limits: on a saturated machine a commit can wait seconds for the counter row.
-    const write = changeFlowStatus(database.prisma, job.tenant, job.flows[flow]!, { timeoutMs: 60_000 }).then((change) => {
-      committed.push([Number(change.sequence), now()]);
+    const write = change(job.tenant, job.flows[flow]!).then((sequence) => {
+      committed.push([Number(sequence), now()]);
       busy.delete(flow);
     });
     busy.set(flow, write);
@@ -101,20 +188,32 @@ async function writer(job: WriterJob): Promise<{ committed: [number, number][]; 
   }
   await Promise.all(writes);
   const seconds = (now() - began) / 1_000;
-  await database.close();
   return { committed, late, seconds };
 }
 
-async function runWriter(job: WriterJob): Promise<{ committed: [number, number][]; late: number; seconds: number }> {
+/**
+ * Starts the writer process and waits until it is connected, before anything is measured: its start-up
+ * (compiling TypeScript, connecting) would otherwise take CPU from the server in the first seconds.
+ */
+async function startWriter(): Promise<{ pid: number; run(job: WriterJob): Promise<WriterResult>; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
     cwd: ROOT,
     env: { ...process.env, BENCH_ROLE: 'writer' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  child.send(job);
-  const [result] = (await once(child, 'message')) as [{ committed: [number, number][]; late: number; seconds: number }];
-  await once(child, 'exit');
-  return result;
+  await once(child, 'message');
+  return {
+    pid: child.pid!,
+    async run(job) {
+      child.send(job);
+      const [result] = (await once(child, 'message')) as [WriterResult];
+      return result;
+    },
+    async stop() {
+      child.send('stop');
+      await once(child, 'exit');
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -162,8 +261,9 @@ async function main(): Promise<void> {
   const after = ((await cursorResponse.json()) as { data: { flowEventCursor: string } }).data.flowEventCursor;
   const start = Number(decodeFlowEventCursor(after));
 
-  // Receipts: receivedAt[subscriber * slots + (sequence - start - 1)].
-  const warmUp = 1;
+  // Receipts: receivedAt[subscriber * slots + (sequence - start - 1)]. The first slots are the warm-up's:
+  // one event to see every subscription live, then BENCH_WARM_UP_SECONDS at the rate, not measured.
+  const warmUp = 1 + rate * warmUpSeconds;
   const expectedEvents = rate * seconds;
   const slots = warmUp + expectedEvents;
   const receivedAt = new Float64Array(subscribers * slots);
@@ -175,6 +275,7 @@ async function main(): Promise<void> {
     errors += 1;
     errorKinds.set(what, (errorKinds.get(what) ?? 0) + 1);
   };
+  const writerProcess = await startWriter();
   const clients: Client[] = [];
   for (let index = 0; index < subscribers; index += 1) {
     const client = createClient({
@@ -224,14 +325,28 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  progress('all subscribers live; writing');
+  if (warmUpSeconds > 0) {
+    progress(`all subscribers live; warming up for ${warmUpSeconds} s`);
+    await writerProcess.run({ concurrency: writeConcurrency, tenant, flows, rate, count: warmUp - 1 });
+    const warmedDeadline = Date.now() + 120_000;
+    while (perSubscriber.some((count) => count < warmUp) && Date.now() < warmedDeadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  progress('writing');
   const cpuStart = procStat(pid);
   const rssSamples: number[] = [];
   const sampler = setInterval(() => rssSamples.push(procStat(pid).rssMiB), 1_000);
   const clientCpuStart = process.cpuUsage();
+  const writerCpuStart = procStat(writerProcess.pid).cpuSeconds;
+  const postgresCpuStart = postgresCpuSeconds();
+  const machineStart = machineTicks();
   const began = now();
 
-  const written = await runWriter({ concurrency: writeConcurrency, databaseUrl, tenant, flows, rate, count: expectedEvents });
+  const written = await writerProcess.run({ concurrency: writeConcurrency, tenant, flows, rate, count: expectedEvents });
+  const writerCpu = procStat(writerProcess.pid).cpuSeconds - writerCpuStart;
+  // Before the writer disconnects: a backend that has exited no longer counts.
+  const postgresCpu = postgresCpuSeconds() - postgresCpuStart;
+  await writerProcess.stop();
   for (const [sequence, at] of written.committed) committedAt[sequence - start - 1] = at;
   const late = written.late;
   const writingSeconds = written.seconds;
@@ -246,6 +361,7 @@ async function main(): Promise<void> {
   clearInterval(sampler);
   const cpuEnd = procStat(pid);
   const clientCpu = process.cpuUsage(clientCpuStart);
+  const machineEnd = machineTicks();
   const elapsed = (now() - began) / 1_000;
 
   const latencies: number[] = [];
@@ -267,12 +383,24 @@ async function main(): Promise<void> {
     }
   }
   const sorted = Float64Array.from(latencies).sort();
+  // Where in the run the slow deliveries were: the worst latency of the events committed in each second.
+  const worstBySecond: number[] = [];
+  for (let slot = warmUp; slot < slots; slot += 1) {
+    const second = Math.floor((committedAt[slot]! - began) / 1_000);
+    if (!(second >= 0)) continue;
+    for (let subscriber = 0; subscriber < subscribers; subscriber += 1) {
+      const at = receivedAt[subscriber * slots + slot]!;
+      if (at !== 0) worstBySecond[second] = Math.max(worstBySecond[second] ?? 0, Math.round(at - committedAt[slot]!));
+    }
+  }
   const result = {
     subscribers,
     ratePerSecond: rate,
     seconds,
     selectMasterFlow,
     eventsWritten: expectedEvents,
+    warmUpSeconds,
+    writer: writerKind,
     writingSeconds: Number(writingSeconds.toFixed(1)),
     writesLate: late,
     deliveredEvents: delivered,
@@ -289,12 +417,18 @@ async function main(): Promise<void> {
       p99: Number(percentile(sorted, 99).toFixed(1)),
       max: Number((sorted.at(-1) ?? Number.NaN).toFixed(1)),
     },
+    worstLatencyMsBySecondOfCommit: Array.from(worstBySecond, (value) => value ?? null),
     serverCpu: {
       seconds: Number((cpuEnd.cpuSeconds - cpuStart.cpuSeconds).toFixed(1)),
       shareOfOneCore: Number(((cpuEnd.cpuSeconds - cpuStart.cpuSeconds) / elapsed).toFixed(2)),
     },
     serverRssMiB: { start: Number(cpuStart.rssMiB.toFixed(0)), max: Number(Math.max(...rssSamples, cpuEnd.rssMiB).toFixed(0)), end: Number(cpuEnd.rssMiB.toFixed(0)) },
     benchClientCpuSeconds: Number(((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)),
+    // The rest of the machine: the writer and PostgreSQL while the writer wrote, and how busy
+    // all cores were together (1.0 = every core busy all the time).
+    writerCpuSeconds: Number(writerCpu.toFixed(1)),
+    postgresCpuSeconds: Number(postgresCpu.toFixed(1)),
+    machineBusy: Number(((machineEnd.busy - machineStart.busy) / (machineEnd.total - machineStart.total)).toFixed(2)),
   };
   console.log(JSON.stringify(result, null, 2));
 
@@ -306,15 +440,17 @@ async function main(): Promise<void> {
 }
 
 if (process.env.BENCH_ROLE === 'writer') {
-  process.once('message', (job: WriterJob) => {
-    writer(job).then(
-      (result) => process.send!(result, () => process.exit(0)),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  });
+  const fail = (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  };
+  changeWriter(writerKind).then((changes) => {
+    process.on('message', (job: WriterJob | 'stop') => {
+      if (job === 'stop') void changes.close().then(() => process.exit(0), fail);
+      else writer(changes.change, job).then((result) => process.send!(result), fail);
+    });
+    process.send!('ready');
+  }, fail);
 } else {
   main().catch((error: unknown) => {
     console.error(error);

@@ -1,5 +1,5 @@
-// bench/repair-legacy.ts at a tiny size, so the benchmark keeps working (it needs PostgreSQL). Asserts what
-// it measured on, never how fast.
+// bench/repair-legacy.ts and bench/flow-events-fanout.ts at a tiny size, so the benchmarks keep working
+// (they need PostgreSQL). Asserts what they measured on, never how fast.
 import { describe, expect, it } from 'vitest';
 import { onPostgres } from './support/test-database.ts';
 import { workerDatabaseUrl } from './support/postgres-databases.ts';
@@ -26,4 +26,26 @@ describe.runIf(onPostgres)('bench/repair-legacy.ts (tiny size)', () => {
     expect(Object.keys(report.runs[2]!.stagesMs ?? {})).toEqual(expect.arrayContaining(['plan', 'link', 'validate', 'finish']));
     expect(report.runs.every((run) => run.peakRssMiB > 0)).toBe(true);
   });
+});
+
+describe.runIf(onPostgres)('bench/flow-events-fanout.ts (tiny size)', () => {
+  for (const writer of ['sql', 'prisma']) {
+    it(`delivers every change to every subscriber and reports it (${writer} writer)`, async () => {
+      const url = workerDatabaseUrl(process.env.TEST_DATABASE_URL!, `bench_events_${process.env.VITEST_POOL_ID ?? '1'}`);
+      const result = await runScript('bench/flow-events-fanout.ts', [], {
+        BENCH_DATABASE_URL: url,
+        BENCH_WRITER: writer,
+        BENCH_SUBSCRIBERS: '5',
+        BENCH_RATE: '10',
+        BENCH_SECONDS: '2',
+        BENCH_WARM_UP_SECONDS: '1',
+        BENCH_FLOWS: '3',
+      });
+      expect(result.code, result.output).toBe(0);
+      const report = JSON.parse(result.output.slice(result.output.indexOf('{'))) as Record<string, unknown>;
+      expect(report).toMatchObject({ subscribers: 5, writer, eventsWritten: 20, expectedDeliveries: 100, deliveredEvents: 100, lost: 0, overflows: 0, errors: 0 });
+      expect((report.worstLatencyMsBySecondOfCommit as unknown[]).length).toBeGreaterThan(0);
+      expect(report).toHaveProperty('writerCpuSeconds', expect.any(Number));
+    });
+  }
 });
