@@ -5,14 +5,17 @@
 //
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/flowgraph_bench_events npx tsx bench/flow-events-fanout.ts
 //
-// Knobs (environment): BENCH_SUBSCRIBERS (1000), BENCH_RATE (50 changes/s), BENCH_SECONDS (60),
-// BENCH_FLOWS (50 master flows the changes rotate over), BENCH_WRITE_CONCURRENCY (4 changes in flight at most), BENCH_DRAIN_SECONDS (30: how long to wait
-// for the last deliveries after the writer is done), BENCH_WARM_UP_SECONDS (5: changes at the same rate before
-// the measured ones, so that the figures are of a server whose code the JIT has compiled, not of its first
-// seconds; 0 to measure from a cold start), BENCH_WRITER (sql: each change is one SQL statement; prisma: the
-// same change as test/support/flow-changes.ts, a Prisma interactive transaction, ten times the writer's CPU), BENCH_MASTER_FLOW=1 to also select the
-// `masterFlow` node in every event (one extra query per event per subscriber), BENCH_SERVER_NODE_OPTIONS
-// (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`) for the server process.
+// Knobs (environment):
+// - BENCH_SUBSCRIBERS (1000), BENCH_RATE (50 changes/s), BENCH_SECONDS (60), BENCH_FLOWS (50 master flows the
+//   changes rotate over), BENCH_WRITE_CONCURRENCY (4 changes in flight at most);
+// - BENCH_DRAIN_SECONDS (30): how long to wait for the last deliveries after the writer is done;
+// - BENCH_WARM_UP_SECONDS (5): changes at the same rate before the measured ones, so that the figures are of a
+//   server whose code the JIT has compiled, not of its first seconds; 0 to measure from a cold start;
+// - BENCH_WRITER: `sql` (each change is one SQL statement) or `prisma` (the same change as
+//   test/support/flow-changes.ts, a Prisma interactive transaction: five times the writer's CPU);
+// - BENCH_MASTER_FLOW=1 to also select the `masterFlow` node in every event (one extra query per event and
+//   shared execution);
+// - BENCH_SERVER_NODE_OPTIONS (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`) for the server process.
 // The database named by BENCH_DATABASE_URL is dropped and recreated. Linux only (/proc).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -52,13 +55,13 @@ const QUERY = `subscription Bench($after: String) {
   }
 }`;
 
-function procStat(pid: number): { cpuSeconds: number; rssMiB: number } {
+function procStat(pid: number): { cpuSeconds: number; systemSeconds: number; rssMiB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100/s on Linux)
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuSeconds: ticks / 100, rssMiB: rssKiB / 1024 };
+  return { cpuSeconds: ticks / 100, systemSeconds: Number(fields[12]) / 100, rssMiB: rssKiB / 1024 };
 }
 
 /** CPU seconds (user + system) of every PostgreSQL process now running: the server's backends included. */
@@ -115,8 +118,8 @@ type ChangeWriter = (tenant: WriterJob['tenant'], flowId: string) => Promise<big
  * The change of test/support/flow-changes.ts (status running ⇄ paused, version + 1, a phase transition, a
  * status_changed event numbered from the counter row) as one statement in its own transaction. The event
  * is appended the same way (the counter row's lock orders writers; flow_events' trigger notifies at
- * commit), for about a tenth of the CPU of Prisma's interactive transaction, which on this 2-core machine
- * would be taken from the server and the subscribers (bench/RESULTS.md).
+ * commit), for a fifth of the CPU of Prisma's interactive transaction (1.2 against 6.2 ms per change),
+ * which on this 2-core machine would be taken from the server and the subscribers (bench/RESULTS.md).
  */
 const CHANGE_STATUS_SQL = `WITH counter AS (
   UPDATE flow_event_sequence SET last_sequence = last_sequence + 1 WHERE id = 1 RETURNING last_sequence
@@ -275,6 +278,14 @@ async function main(): Promise<void> {
     errors += 1;
     errorKinds.set(what, (errorKinds.get(what) ?? 0) + 1);
   };
+  // Every subscriber receives the same cursor for an event: decoded once, not 1,000 times. The subscribers
+  // share the machine with the server, so their own bookkeeping is kept cheap.
+  const slotByCursor = new Map<string, number>();
+  const slotOf = (cursor: string): number => {
+    let slot = slotByCursor.get(cursor);
+    if (slot === undefined) slotByCursor.set(cursor, (slot = Number(decodeFlowEventCursor(cursor)) - start - 1));
+    return slot;
+  };
   const writerProcess = await startWriter();
   const clients: Client[] = [];
   for (let index = 0; index < subscribers; index += 1) {
@@ -300,7 +311,7 @@ async function main(): Promise<void> {
             else noteError(`result: ${JSON.stringify(result).slice(0, 200)}`);
             return;
           }
-          const slot = Number(decodeFlowEventCursor(item.cursor)) - start - 1;
+          const slot = slotOf(item.cursor);
           if (slot >= 0 && slot < slots) receivedAt[index * slots + slot] = at;
           perSubscriber[index] = perSubscriber[index]! + 1;
         },
@@ -421,9 +432,12 @@ async function main(): Promise<void> {
     serverCpu: {
       seconds: Number((cpuEnd.cpuSeconds - cpuStart.cpuSeconds).toFixed(1)),
       shareOfOneCore: Number(((cpuEnd.cpuSeconds - cpuStart.cpuSeconds) / elapsed).toFixed(2)),
+      // In the kernel: mostly the TCP send path of one write per socket and event.
+      systemSeconds: Number((cpuEnd.systemSeconds - cpuStart.systemSeconds).toFixed(1)),
     },
     serverRssMiB: { start: Number(cpuStart.rssMiB.toFixed(0)), max: Number(Math.max(...rssSamples, cpuEnd.rssMiB).toFixed(0)), end: Number(cpuEnd.rssMiB.toFixed(0)) },
     benchClientCpuSeconds: Number(((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)),
+    benchClientSystemCpuSeconds: Number((clientCpu.system / 1e6).toFixed(1)),
     // The rest of the machine: the writer and PostgreSQL while the writer wrote, and how busy
     // all cores were together (1.0 = every core busy all the time).
     writerCpuSeconds: Number(writerCpu.toFixed(1)),
