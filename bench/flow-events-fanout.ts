@@ -15,7 +15,8 @@
 //   test/support/flow-changes.ts, a Prisma interactive transaction: five times the writer's CPU);
 // - BENCH_MASTER_FLOW=1 to also select the `masterFlow` node in every event (one extra query per event and
 //   shared execution);
-// - BENCH_SERVER_NODE_OPTIONS (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`) for the server process.
+// - BENCH_SERVER_NODE_OPTIONS (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`) for the server process, and
+//   BENCH_SERVER_NODE: the node binary it runs on (default: the benchmark's own);
 // The database named by BENCH_DATABASE_URL is dropped and recreated. Linux only (/proc).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -228,7 +229,7 @@ async function main(): Promise<void> {
   const flows = [];
   for (let index = 0; index < flowCount; index += 1) flows.push((await createFlowGraph(database.prisma, tenant, { flowStatus: 'running', recordsPerImport: 1 })).flowId);
 
-  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/server.ts'], {
+  const server = spawn(process.env.BENCH_SERVER_NODE || process.execPath, [...(process.env.BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     // Plain cursors: the subscribers read each event's position from its cursor.
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_SEED: '0', FLOWGRAPH_AUTH: 'dev', FLOWGRAPH_CURSOR_KEY: '' },
@@ -412,6 +413,7 @@ async function main(): Promise<void> {
     eventsWritten: expectedEvents,
     warmUpSeconds,
     writer: writerKind,
+    serverNode: server.spawnfile === process.execPath ? process.version : process.env.BENCH_SERVER_NODE,
     writingSeconds: Number(writingSeconds.toFixed(1)),
     writesLate: late,
     deliveredEvents: delivered,
