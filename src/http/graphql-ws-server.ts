@@ -50,9 +50,10 @@ type SocketState = {
 };
 
 /**
- * A socket with less than this waiting in its buffers takes the next message at once; beyond it, graphql-ws
- * waits for the write to complete before it takes the operation's next event. That wait is what lets a slow
- * client's queue in the hub fill up and overflow (a bounded buffer per subscription) instead of the socket's.
+ * A socket with less than this waiting in its buffers takes the next message at once; beyond it, the
+ * operation's next event waits for the write to complete (graphql-ws' loop awaits the send; a stream pushing
+ * live events holds them in its queue). That wait is what lets a slow client's queue in the hub fill up and
+ * overflow (a bounded buffer per subscription) instead of the socket's.
  */
 const SEND_HIGH_WATER_BYTES = 64 * 1024;
 
@@ -79,8 +80,9 @@ function serializedPayload(result: ExecutionResult): string {
 const SENT: Promise<void> = Promise.resolve();
 
 /**
- * Sockets corked in this pass, uncorked together by one callback once its microtasks are done: one event
- * fanned out to 1,000 sockets corks 1,000 of them, and a callback each would cost as much again.
+ * Sockets corked in this pass, uncorked together by one process.nextTick callback when the pass's
+ * synchronous work is done: one event fanned out to 1,000 sockets corks 1,000 of them, and a callback each
+ * would cost as much again.
  */
 let corkedOutboxes: Outbox[] = [];
 
@@ -147,7 +149,7 @@ class Outbox {
   private write(text: string): true | Promise<void> {
     const socket = this.socket;
     // Messages sent to one socket in one pass (a client behind by several events, or with several
-    // subscriptions) leave in one write: the socket stays corked until the microtasks of this pass are done.
+    // subscriptions) leave in one write: the socket stays corked until the end of the pass (uncorkAll).
     if (!this.corked && this.tcp) {
       this.corked = true;
       this.tcp.cork();
