@@ -50,9 +50,10 @@ export type LiveEventSink = (event: FlowEvent) => true | Promise<unknown>;
 /** A stream whose live events can be pushed to a sink instead of being taken one next() at a time. */
 export interface PushableEventStream {
   /**
-   * From the moment the stream has handed out, through next(), everything before them (replayed and
-   * already queued events), its live events go to `sink`, in order, one at a time. next() then settles
-   * only with what ends the stream: an error item, or done. Call it before the first next().
+   * From the first next() called once the replayed events have all been handed out (the caller has taken
+   * everything before the live ones), the live events go to `sink` instead, queued ones first, in order,
+   * one at a time; that next() settles only with what ends the stream: an error item, or done. Call it
+   * before the first next().
    */
   pushLiveEventsTo(sink: LiveEventSink): void;
 }
@@ -79,7 +80,7 @@ class FlowEventIterator implements AsyncIterableIterator<FlowEventStreamItem>, P
     this.rejectWaiting = undefined;
     resolve(this.live(take));
   };
-  /** Where live events are pushed (see PushableEventStream), once next() has been called with nothing queued before them. */
+  /** Where live events are pushed (see PushableEventStream), once the replay has been handed out. */
   private sink: LiveEventSink | undefined;
   /** The sink has not finished with the last event pushed to it. */
   private sinkBusy = false;
