@@ -11,6 +11,7 @@ import type { Database } from '../src/db/database.ts';
 import { createFlowGraph, newTenant } from './support/factories.ts';
 import { changeFlowStatus } from './support/flow-changes.ts';
 import { testApp, viewerHeaders } from './support/graphql.ts';
+import { until } from './support/polling.ts';
 import { readSseBody } from './support/sse.ts';
 import { connectWs, sequenceOf, subscribeSse, subscribeWs } from './support/subscriptions.ts';
 import { resetDatabase, testDatabase } from './support/test-database.ts';
@@ -41,11 +42,8 @@ async function changeUntilOverflow(tenant: ReturnType<typeof newTenant>, flowId:
   return written;
 }
 
-async function untilSubscribed(): Promise<void> {
-  for (let attempt = 0; app.hub.subscriberCount < 1; attempt += 1) {
-    if (attempt > 1_000) throw new Error('the subscription never started');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+function untilSubscribed(): Promise<void> {
+  return until(() => app.hub.subscriberCount >= 1, 'the subscription to start');
 }
 
 /** A flow whose every event is big (it carries the flow's 256 KiB configuration): socket buffers fill quickly. */

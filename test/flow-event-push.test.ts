@@ -12,6 +12,7 @@ import { FlowEventHub } from '../src/services/flow-event-hub.ts';
 import { flowEventStream, isPushableEventStream, type LiveEventSink } from '../src/services/flow-event-stream.ts';
 import { createFlowGraph, newTenant } from './support/factories.ts';
 import { changeFlowStatus } from './support/flow-changes.ts';
+import { until } from './support/polling.ts';
 import { resetDatabase, testDatabase } from './support/test-database.ts';
 
 let database: Database;
@@ -27,13 +28,6 @@ beforeEach(async () => {
   await hub.start();
 });
 afterAll(async () => hub?.stop());
-
-async function until(predicate: () => boolean, what: string): Promise<void> {
-  for (let attempt = 0; !predicate(); attempt += 1) {
-    if (attempt > 1_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** A live stream of one tenant's events (no cursor: from now on), pushing to `sink`, and its first next(). */
 function pushedStream(tenant: ReturnType<typeof newTenant>, sink: LiveEventSink, bufferSize = 100) {

@@ -8,6 +8,7 @@ import { pruneFlowEvents } from '../src/services/event-log.ts';
 import { createFlowGraph, newTenant } from './support/factories.ts';
 import { changeFlowStatus, deleteFlow } from './support/flow-changes.ts';
 import { execute, executeOk, testApp } from './support/graphql.ts';
+import { until } from './support/polling.ts';
 import { connectWs, sequenceOf, subscribe, subscribeSse, subscribeWs, type Received, type Transport, type WsConnection } from './support/subscriptions.ts';
 import { resetDatabase, testDatabase } from './support/test-database.ts';
 import {
@@ -53,11 +54,8 @@ function eventCount(count: number) {
 }
 
 /** Waits until the hub has registered `count` subscribers (a subscription is live once registered). */
-async function subscribers(count: number): Promise<void> {
-  for (let attempt = 0; app.hub.subscriberCount < count; attempt += 1) {
-    if (attempt > 1_000) throw new Error(`only ${app.hub.subscriberCount} of ${count} subscribers registered`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+function subscribers(count: number): Promise<void> {
+  return until(() => app.hub.subscriberCount >= count, `${count} subscribers to register`);
 }
 
 const TRANSPORTS: Transport[] = ['graphql-ws', 'sse'];

@@ -16,6 +16,7 @@ import { createFlowGraph, newTenant } from './support/factories.ts';
 import { changeFlowStatus } from './support/flow-changes.ts';
 import { executeOk, testApp, viewerHeaders } from './support/graphql.ts';
 import { FlowEventCursorDocument } from './generated/graphql.ts';
+import { until } from './support/polling.ts';
 import { sequenceOf, subscribeSse } from './support/subscriptions.ts';
 import { resetDatabase, testDatabase } from './support/test-database.ts';
 
@@ -52,13 +53,6 @@ async function connect(
   socket.send(JSON.stringify({ type: 'connection_init', payload: params }));
   await until(() => received.some((item) => item.message.type === 'connection_ack'), 'connection_ack');
   return { socket, received };
-}
-
-async function until(predicate: () => boolean, what: string): Promise<void> {
-  for (let attempt = 0; !predicate(); attempt += 1) {
-    if (attempt > 1_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 const QUERY = 'subscription { flowEvents { __typename ... on FlowEvent { cursor kind flowId payload } } }';
