@@ -233,10 +233,8 @@ export class FlowEventHub {
       do {
         this.again = false;
         for (;;) {
-          const rows = await countStatements(
-            this.statements,
-            async () => await readEventsAfter(this.database, this.last, this.batchSize),
-          );
+          // A plain statement, counted when it is sent (unlike a Prisma query, which runs when awaited).
+          const rows = await countStatements(this.statements, () => readEventsAfter(this.database, this.last, this.batchSize));
           if (this.stopped) return;
           for (const row of rows) this.dispatch(row);
           if (rows.length < this.batchSize) break;
