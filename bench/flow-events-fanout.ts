@@ -19,7 +19,7 @@
 //   BENCH_SERVER_NODE: the node binary it runs on (default: the benchmark's own);
 // The database named by BENCH_DATABASE_URL is dropped and recreated. Linux only (/proc).
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -447,6 +447,8 @@ async function main(): Promise<void> {
     machineBusy: Number(((machineEnd.busy - machineStart.busy) / (machineEnd.total - machineStart.total)).toFixed(2)),
   };
   console.log(JSON.stringify(result, null, 2));
+  // BENCH_SERVER_LOG=file keeps what the server wrote (its logs, or --trace-gc through BENCH_SERVER_NODE_OPTIONS).
+  if (process.env.BENCH_SERVER_LOG) writeFileSync(process.env.BENCH_SERVER_LOG, output);
 
   for (const client of clients) void client.dispose();
   server.kill('SIGTERM');
