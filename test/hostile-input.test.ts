@@ -22,6 +22,9 @@ import { openSocket, type RawSocket } from './support/ws-client.ts';
 /** The corpus runs this often: the first round warms caches up, later rounds must not grow the heap. */
 const ROUNDS = Number(process.env.HOSTILE_ROUNDS ?? 3);
 
+/** Cases in flight at once (each lane has its own graphql-ws socket, well under the per-socket limit). */
+const LANES = 6;
+
 /** Close codes that would mean the server failed, not the client. */
 const SERVER_FAILURE_CLOSE_CODES = [1011, 4500];
 
@@ -242,38 +245,49 @@ describe('hostile input', () => {
     const heap: number[] = [];
     const samples: number[] = [];
 
-    for (let round = 0; round < ROUNDS; round += 1) {
-      let socket: RawSocket | null = null;
-      for (const name of classes) {
-        for (const item of corpus.filter((candidate) => candidate.class === name)) {
-          const fail = (what: string, detail: string) => failures.push({ class: name, what, detail: detail.slice(0, 300) });
-          if (item.kind === 'operation') {
-            const http = await sendOperationHttp(item);
-            tried[`${name} (http)`] = (tried[`${name} (http)`] ?? 0) + 1;
-            if (http.status >= 500 || http.text.includes('INTERNAL_SERVER_ERROR')) fail(`http ${item.query.slice(0, 80)}`, `${http.status} ${http.text}`);
-            socket = await withSocket(socket);
-            const ws = await sendOperationWs(socket, item);
-            tried[`${name} (graphql-ws)`] = (tried[`${name} (graphql-ws)`] ?? 0) + 1;
-            if (ws.text.includes('INTERNAL_SERVER_ERROR') || SERVER_FAILURE_CLOSE_CODES.includes(ws.closed ?? 0) || ws.text.startsWith('no answer')) {
-              fail(`graphql-ws ${item.query.slice(0, 80)}`, `${ws.closed ?? ''} ${ws.text}`);
-            }
-          } else if (item.kind === 'raw-http') {
-            const raw = await sendRaw(item);
-            tried[`${name} (http)`] = (tried[`${name} (http)`] ?? 0) + 1;
-            const mayClose = name === 'oversized-bodies' || name === 'truncated-bodies';
-            if ((raw.status === 'closed' && !mayClose) || (typeof raw.status === 'number' && raw.status >= 500) || raw.text.includes('INTERNAL_SERVER_ERROR')) {
-              fail(`${item.method} ${item.headers['content-type'] ?? ''} ${String(item.body ?? item.path).slice(0, 60)}`, `${raw.status} ${raw.text}`);
-            }
-          } else {
-            const ws = await sendFrames(item);
-            tried[`${name} (graphql-ws)`] = (tried[`${name} (graphql-ws)`] ?? 0) + 1;
-            if (ws.text.includes('INTERNAL_SERVER_ERROR') || SERVER_FAILURE_CLOSE_CODES.includes(ws.closed ?? 0)) fail(`frames ${String(item.frames[0]).slice(0, 60)}`, `${ws.closed} ${ws.text}`);
-          }
+    /** Sends one case and records what went wrong; `lane.socket` is the lane's graphql-ws socket. */
+    const send = async (name: string, item: HostileCase, lane: { socket: RawSocket | null }): Promise<void> => {
+      const fail = (what: string, detail: string) => failures.push({ class: name, what, detail: detail.slice(0, 300) });
+      if (item.kind === 'operation') {
+        const http = await sendOperationHttp(item);
+        tried[`${name} (http)`] = (tried[`${name} (http)`] ?? 0) + 1;
+        if (http.status >= 500 || http.text.includes('INTERNAL_SERVER_ERROR')) fail(`http ${item.query.slice(0, 80)}`, `${http.status} ${http.text}`);
+        lane.socket = await withSocket(lane.socket);
+        const ws = await sendOperationWs(lane.socket, item);
+        tried[`${name} (graphql-ws)`] = (tried[`${name} (graphql-ws)`] ?? 0) + 1;
+        if (ws.text.includes('INTERNAL_SERVER_ERROR') || SERVER_FAILURE_CLOSE_CODES.includes(ws.closed ?? 0) || ws.text.startsWith('no answer')) {
+          fail(`graphql-ws ${item.query.slice(0, 80)}`, `${ws.closed ?? ''} ${ws.text}`);
         }
+      } else if (item.kind === 'raw-http') {
+        const raw = await sendRaw(item);
+        tried[`${name} (http)`] = (tried[`${name} (http)`] ?? 0) + 1;
+        const mayClose = name === 'oversized-bodies' || name === 'truncated-bodies';
+        if ((raw.status === 'closed' && !mayClose) || (typeof raw.status === 'number' && raw.status >= 500) || raw.text.includes('INTERNAL_SERVER_ERROR')) {
+          fail(`${item.method} ${item.headers['content-type'] ?? ''} ${String(item.body ?? item.path).slice(0, 60)}`, `${raw.status} ${raw.text}`);
+        }
+      } else {
+        const ws = await sendFrames(item);
+        tried[`${name} (graphql-ws)`] = (tried[`${name} (graphql-ws)`] ?? 0) + 1;
+        if (ws.text.includes('INTERNAL_SERVER_ERROR') || SERVER_FAILURE_CLOSE_CODES.includes(ws.closed ?? 0)) fail(`frames ${String(item.frames[0]).slice(0, 60)}`, `${ws.closed} ${ws.text}`);
+      }
+    };
+
+    for (let round = 0; round < ROUNDS; round += 1) {
+      // A few cases at a time, each lane with its own socket: most of a case is waiting (a stream read for
+      // STREAM_WINDOW_MS, a socket watched for a close), and one case at a time made this the slowest test.
+      const lanes = Array.from({ length: LANES }, () => ({ socket: null as RawSocket | null }));
+      for (const name of classes) {
+        const items = corpus.filter((candidate) => candidate.class === name);
+        let next = 0;
+        await Promise.all(
+          lanes.map(async (lane) => {
+            while (next < items.length) await send(name, items[next++]!, lane);
+          }),
+        );
         expect({ afterClass: name, healthy: await healthy() }).toEqual({ afterClass: name, healthy: true });
         samples.push(await heapBytes());
       }
-      socket?.close();
+      for (const lane of lanes) lane.socket?.close();
       heap.push(Math.min(...samples.splice(0)));
       // Every subscription the corpus started has been cancelled by now: none may linger.
       let lingering = await activeSubscriptions();
