@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.ts';
 import { appendFlowEvents, isResumable, pruneFlowEvents, readEventsAfter, readLogBounds } from '../src/services/event-log.ts';
 import { createFlowGraph, newTenant } from './support/factories.ts';
-import { changeFlowStatus, deleteFlow, RolledBack } from './support/flow-changes.ts';
+import { CHANGE_STATUS_SQL, changeFlowStatus, deleteFlow, RolledBack } from './support/flow-changes.ts';
 import { workerDatabaseUrl } from './support/postgres-databases.ts';
 import { onPostgres, resetDatabase, testDatabase } from './support/test-database.ts';
 
@@ -94,6 +94,48 @@ describe('readEventsAfter', () => {
     expect(await readEventsAfter(database, 2n, 10)).toStrictEqual(viaPrisma);
     expect(await readEventsAfter(database, 2n, 2)).toStrictEqual(viaPrisma.slice(0, 2));
     expect(await readEventsAfter(database, 7n, 10)).toEqual([]);
+  });
+});
+
+describe("the fan-out benchmark's one-statement change", () => {
+  it('changes a flow and appends its event exactly as changeFlowStatus does', async () => {
+    const tenant = newTenant();
+    const viaPrisma = (await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' })).flowId;
+    const viaStatement = (await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' })).flowId;
+    const flowRow = (flowId: string) => database.prisma.masterFlow.findUniqueOrThrow({ where: { flowId } });
+    const before = { [viaPrisma]: await flowRow(viaPrisma), [viaStatement]: await flowRow(viaStatement) };
+    const changedAfter = Date.now() - 1_000;
+
+    // Running → paused → running → paused, each way, interleaved so that both draw from the counter row.
+    const drawn: bigint[] = [];
+    for (let change = 0; change < 3; change += 1) {
+      drawn.push((await changeFlowStatus(database.prisma, tenant, viaPrisma)).sequence);
+      const [row] = await database.sql.query<{ sequence: string }>(CHANGE_STATUS_SQL, [viaStatement, tenant.clientAccountId, tenant.engagementId, tenant.userId]);
+      drawn.push(BigInt(row!.sequence));
+    }
+    expect(drawn).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
+
+    // What each change did to its flow: the same columns, to the same values, but for the times.
+    const changes = async (flowId: string) => {
+      const after: Record<string, unknown> = { ...(await flowRow(flowId)) };
+      const old: Record<string, unknown> = before[flowId]!;
+      const changed = Object.fromEntries(Object.entries(after).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(old[key])));
+      const { updatedAt, phaseTransitions, ...rest } = changed as { updatedAt: Date; phaseTransitions: { at: string }[] };
+      expect(updatedAt.getTime()).toBeGreaterThanOrEqual(changedAfter);
+      for (const transition of phaseTransitions) expect(transition.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      return { ...rest, phaseTransitions: phaseTransitions.map(({ at: _at, ...transition }) => transition) };
+    };
+    const prismaChanges = await changes(viaPrisma);
+    expect(prismaChanges).toMatchObject({ flowStatus: 'paused', version: 3 });
+    expect(await changes(viaStatement)).toStrictEqual(prismaChanges);
+
+    // Their events: the same but for the flow and the time, and in the order they were drawn.
+    const events = await readEventsAfter(database, 0n, 10);
+    expect(events.map((event) => event.sequence)).toEqual(drawn);
+    const comparable = (flowId: string) =>
+      events.filter((event) => event.masterFlowId === flowId).map(({ sequence: _sequence, masterFlowId: _flow, createdAt: _time, ...event }) => event);
+    expect(comparable(viaPrisma)).toHaveLength(3);
+    expect(comparable(viaStatement)).toStrictEqual(comparable(viaPrisma));
   });
 });
 
