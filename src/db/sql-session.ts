@@ -67,7 +67,7 @@ export async function postgresSession(
     if (current === client) current = null;
     void client.end().catch(() => {});
   };
-  const run = async (sql: string, params?: unknown[]) => {
+  const runNow = async (sql: string, params?: unknown[]) => {
     const client = current ?? (await open());
     try {
       return await client.query(sql, params);
@@ -75,6 +75,15 @@ export async function postgresSession(
       if (isConnectionLoss(error)) drop(client);
       throw error;
     }
+  };
+  // Statements of concurrent callers run one after another, as on PGlite: pg queues a query sent while
+  // another runs, but deprecates that (pg 9 removes it), and with no connection two callers would each
+  // open one.
+  let previous: Promise<unknown> = Promise.resolve();
+  const run = (sql: string, params?: unknown[]) => {
+    const result = previous.then(() => runNow(sql, params));
+    previous = result.catch(() => {});
+    return result;
   };
 
   await open();
