@@ -122,8 +122,10 @@ describe('a flow event stream pushing live events', () => {
       calls += 1;
       throw failure;
     });
+    // Watched before the change that makes it fail: a rejection nobody handles yet is reported by Node.
+    const failed = expect(ended).rejects.toBe(failure);
     await changeFlowStatus(database.prisma, tenant, flowId);
-    await expect(ended).rejects.toBe(failure);
+    await failed;
     expect(hub.subscriberCount).toBe(0);
     await changeFlowStatus(database.prisma, tenant, flowId);
     expect(calls).toBe(1);
