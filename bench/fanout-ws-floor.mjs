@@ -12,7 +12,7 @@ import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 const N = Number(process.env.N ?? 1000), RATE = Number(process.env.RATE ?? 50), SECONDS = Number(process.env.SECONDS ?? 10);
 const MODE = process.env.MODE ?? 'send';
-function cpu(pid) { const s = readFileSync(`/proc/${pid}/stat`, 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return (Number(f[11]) + Number(f[12])) / 100; }
+function cpuTimes(pid) { const s = readFileSync(`/proc/${pid}/stat`, 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return { total: (Number(f[11]) + Number(f[12])) / 100, system: Number(f[12]) / 100 }; }
 if (process.argv[2] === 'client') {
   const port = Number(process.argv[3]); let got = 0; const socks = [];
   const latencies = new Float64Array(N * RATE * SECONDS);
@@ -31,7 +31,7 @@ if (process.argv[2] === 'client') {
   while (wss.clients.size < N) await new Promise((r) => setTimeout(r, 100));
   const payloadOf = (sentAt) => JSON.stringify({ sentAt, data: { flowEvents: { __typename: 'FlowEvent', cursor: 'ZmU6MTIzNDU2', kind: 'MASTER_FLOW_STATUS_CHANGED', time: new Date().toISOString(), actor: 'bench-user-0000', flowId: '0d7c1b9e-7a4e-4a52-9a7f-2f1c8b8e1a11', payload: { from: 'running', to: 'paused', version: 12 } } } });
   const bytes = payloadOf(performance.timeOrigin + performance.now()).length;
-  const c0 = cpu(process.pid); const t0 = Date.now(); let n = 0;
+  const c0 = cpuTimes(process.pid); const t0 = Date.now(); let n = 0;
   const timer = setInterval(() => {
     let i = 0;
     const payload = payloadOf(performance.timeOrigin + performance.now());
@@ -39,7 +39,7 @@ if (process.argv[2] === 'client') {
     if (++n >= RATE * SECONDS) clearInterval(timer);
   }, 1000 / RATE);
   while ((got < N * RATE * SECONDS || !latencyMs) && Date.now() - t0 < (SECONDS + 30) * 1000) await new Promise((r) => setTimeout(r, 100));
-  const secs = cpu(process.pid) - c0, cl = cpu(client.pid);
-  console.log(JSON.stringify({ N, RATE, SECONDS, delivered: got, wall: (Date.now() - t0) / 1000, serverCpu: secs, usPerDelivery: (secs * 1e6) / got, clientCpuTotal: cl, bytes, latencyMs, load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') }));
+  const c1 = cpuTimes(process.pid), secs = c1.total - c0.total, cl = cpuTimes(client.pid);
+  console.log(JSON.stringify({ N, RATE, SECONDS, delivered: got, wall: (Date.now() - t0) / 1000, serverCpu: secs, serverSystemCpu: c1.system - c0.system, usPerDelivery: (secs * 1e6) / got, clientCpuTotal: cl.total, clientSystemCpu: cl.system, bytes, latencyMs, load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') }));
   client.kill(); process.exit(0);
 }
