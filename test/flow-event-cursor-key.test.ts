@@ -14,6 +14,7 @@ import {
 import { createFlowGraph, newTenant } from './support/factories.ts';
 import { changeFlowStatus } from './support/flow-changes.ts';
 import { executeOk, testApp } from './support/graphql.ts';
+import { until } from './support/polling.ts';
 import { connectWs, subscribe, type Transport } from './support/subscriptions.ts';
 import { resetDatabase, testDatabase } from './support/test-database.ts';
 import { FlowEventCursorDocument, FlowEventsLiveDocument, FlowEventsPageDocument } from './generated/graphql.ts';
@@ -87,7 +88,7 @@ describe('a server with FLOWGRAPH_CURSOR_KEY', () => {
     open.push(ws);
     const live = subscribe(transport, { url: first.url, ws, viewer: tenant }, FlowEventsLiveDocument, {});
     open.push(live);
-    while (first.app.hub.subscriberCount < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => first.app.hub.subscriberCount >= 1, 'the subscription to start');
     const seen = await changeFlowStatus(database.prisma, tenant, flowId);
     await live.atLeast(1);
     const item = live.data[0]!.flowEvents;

@@ -245,10 +245,7 @@ describe('Subscription.flowEvents', () => {
     await viaSse.dispose();
     // No event is produced: the subscriptions must go without one arriving (an async generator waiting
     // for its next event could not be returned). The wait is generous for a busy machine.
-    for (let attempt = 0; app.hub.subscriberCount > 0; attempt += 1) {
-      if (attempt > 3_000) throw new Error('subscribers stayed registered after unsubscribing');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(() => app.hub.subscriberCount === 0, 'the subscribers to unregister after unsubscribing', 3_000);
     expect(app.hub.subscriberCount).toBe(0);
   });
 });

@@ -4,6 +4,7 @@ import { Repeater } from '@repeaterjs/repeater';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { useSharedSubscriptionExecution } from '../src/graphql/shared-subscription-execution.ts';
+import { until } from './support/polling.ts';
 
 describe('shared subscription execution', () => {
   it('executes an event once per document, variables and viewer, and delivers it to every subscriber', async () => {
@@ -63,10 +64,7 @@ describe('shared subscription execution', () => {
     const otherVariables = await subscribe('alice', 'b');
     const otherViewer = await subscribe('bob', 'a');
     const unshared = await Promise.all([subscribe('nobody', 'a'), subscribe('nobody', 'a')]);
-    for (let attempt = 0; listeners.size < 14; attempt += 1) {
-      if (attempt > 200) throw new Error(`only ${listeners.size} subscriptions started`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(() => listeners.size >= 14, 'the 14 subscriptions to start', 200);
     for (const n of [1, 2, 3]) {
       const event = { n };
       for (const listener of listeners) listener(event);
