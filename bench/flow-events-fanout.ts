@@ -11,8 +11,10 @@
 // - BENCH_DRAIN_SECONDS (30): how long to wait for the last deliveries after the writer is done;
 // - BENCH_WARM_UP_SECONDS (5): changes at the same rate before the measured ones, so that the figures are of a
 //   server whose code the JIT has compiled, not of its first seconds; 0 to measure from a cold start;
-// - BENCH_WRITER: `sql` (each change is one SQL statement) or `prisma` (the same change as
-//   test/support/flow-changes.ts, a Prisma interactive transaction: five times the writer's CPU);
+// - BENCH_WRITER: `sql` (each change is one round trip of plain SQL naming flowgraph's actor), `sql-platform`
+//   (the same without an actor, as the platform's workers write: the database's triggers append the events
+//   either way) or `prisma` (the same change as test/support/flow-changes.ts, a Prisma interactive
+//   transaction: five times the writer's CPU);
 // - BENCH_MASTER_FLOW=1 to also select the `masterFlow` node in every event (one extra query per event and
 //   shared execution);
 // - BENCH_SERVER_NODE_OPTIONS (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`) for the server process, and
@@ -31,7 +33,7 @@ import { applyMigrations } from '../src/db/migrator.ts';
 import { decodeFlowEventCursor } from '../src/domain/flow-event-cursor.ts';
 import { VIEWER_HEADERS } from '../src/http/viewer.ts';
 import { createFlowGraph, newTenant } from '../test/support/factories.ts';
-import { CHANGE_STATUS_SQL, changeFlowStatus } from '../test/support/flow-changes.ts';
+import { changeFlowStatus, changeStatusSql } from '../test/support/flow-changes.ts';
 import { recreateDatabase } from '../test/support/postgres-databases.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -120,21 +122,22 @@ async function changeWriter(kind: string): Promise<{ change: ChangeWriter; close
     const database = await openDatabase({ databaseUrl, poolSize: flowCount + 5 });
     return {
       // Generous transaction limits: on a saturated machine a commit can wait seconds for the counter row.
-      change: async (tenant, flowId) => (await changeFlowStatus(database.prisma, tenant, flowId, { timeoutMs: 60_000 })).sequence,
+      change: async (tenant, flowId) => (await changeFlowStatus(database.prisma, tenant, flowId, { timeoutMs: 60_000, numberNow: true })).sequence,
       close: () => database.close(),
     };
   }
-  if (kind !== 'sql') throw new Error(`BENCH_WRITER is sql or prisma, not ${kind}`);
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: writeConcurrency });
+  // sql: one round trip that names its actor, as flowgraph's writes do; sql-platform: the same without naming
+  // one, as the platform's own workers write (the events record application_name and role).
+  if (kind !== 'sql' && kind !== 'sql-platform') throw new Error(`BENCH_WRITER is sql, sql-platform or prisma, not ${kind}`);
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: writeConcurrency, application_name: 'platform-worker' });
   return {
     change: async (tenant, flowId) => {
-      const { rows } = await pool.query<{ sequence: string }>({
-        name: 'bench_change_status',
-        text: CHANGE_STATUS_SQL,
-        values: [flowId, tenant.clientAccountId, tenant.engagementId, tenant.userId],
-      });
-      if (rows.length !== 1) throw new Error(`flow ${flowId} was not changed`);
-      return BigInt(rows[0]!.sequence);
+      const sql = changeStatusSql({ flowId, ...tenant }, tenant.userId, kind === 'sql' ? tenant.userId : undefined);
+      const results = (await pool.query(sql)) as unknown as { command: string; rowCount: number | null; rows: { sequence?: string }[] }[];
+      const update = results.find((result) => result.command === 'UPDATE');
+      if (update?.rowCount !== 1) throw new Error(`flow ${flowId} was not changed`);
+      const sequence = results.find((result) => result.rows[0]?.sequence !== undefined)?.rows[0]?.sequence;
+      return BigInt(sequence!);
     },
     close: () => pool.end(),
   };

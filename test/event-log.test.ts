@@ -1,12 +1,13 @@
-// The durable event log: events are written in the transaction of their change, numbered without gaps,
-// and become visible in sequence order even under many concurrent writers; retention prunes a prefix.
+// The durable event log: the database's triggers write the events in the transaction of their change, numbered
+// without gaps at commit, visible in sequence order even under many concurrent writers; retention prunes a prefix.
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.ts';
-import { appendFlowEvents, isResumable, pruneFlowEvents, readEventsAfter, readLogBounds } from '../src/services/event-log.ts';
+import { isResumable, pruneFlowEvents, readEventsAfter, readLogBounds } from '../src/services/event-log.ts';
 import { createFlowGraph, newTenant } from './support/factories.ts';
-import { CHANGE_STATUS_SQL, changeFlowStatus, deleteFlow, RolledBack } from './support/flow-changes.ts';
+import { changeFlowStatus, changeStatusSql, deleteFlow, RolledBack } from './support/flow-changes.ts';
+import { stageFlowEvents } from './support/staged-events.ts';
 import { workerDatabaseUrl } from './support/postgres-databases.ts';
 import { onPostgres, resetDatabase, testDatabase } from './support/test-database.ts';
 
@@ -17,59 +18,82 @@ beforeAll(async () => {
 });
 beforeEach(async () => resetDatabase(database));
 
-async function sequences(): Promise<number[]> {
-  const rows = await database.sql.query<{ seq: string }>('SELECT sequence::text AS seq FROM flow_events ORDER BY flow_events.sequence');
+async function sequences(after = 0n): Promise<number[]> {
+  const rows = await database.sql.query<{ seq: string }>(
+    'SELECT sequence::text AS seq FROM flow_events WHERE sequence > $1 ORDER BY flow_events.sequence',
+    [after.toString()],
+  );
   return rows.map((row) => Number(row.seq));
 }
 
-describe('appendFlowEvents', () => {
-  it('writes the event with its change: committed changes have one, rolled-back ones none, numbers stay gap-free', async () => {
+/** The log's end now: fixtures write events too (every writer does), so tests count from here. */
+async function logEnd(): Promise<bigint> {
+  return (await readLogBounds(database.prisma)).lastSequence;
+}
+
+describe('the events of a change', () => {
+  it('are written with it: committed changes have one, rolled-back ones none, numbers stay gap-free', async () => {
     const tenant = newTenant();
     const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
+    const start = await logEnd();
+    const { version: startVersion } = await database.prisma.masterFlow.findUniqueOrThrow({ where: { flowId } });
 
     const first = await changeFlowStatus(database.prisma, tenant, flowId);
-    expect(first).toMatchObject({ sequence: 1n, from: 'running', to: 'paused' });
+    expect(first).toMatchObject({ sequence: start + 1n, from: 'running', to: 'paused' });
     await expect(changeFlowStatus(database.prisma, tenant, flowId, { rollBack: true })).rejects.toBeInstanceOf(RolledBack);
     const second = await changeFlowStatus(database.prisma, tenant, flowId);
-    // The rolled-back change drew sequence 2 and gave it back: the next commit has it.
-    expect(second).toMatchObject({ sequence: 2n, from: 'paused', to: 'running' });
+    // The rolled-back change staged an event and gave nothing away: the next commit has the next number.
+    expect(second).toMatchObject({ sequence: start + 2n, from: 'paused', to: 'running' });
 
-    expect(await sequences()).toEqual([1, 2]);
+    expect(await sequences(start)).toEqual([Number(start) + 1, Number(start) + 2]);
     const flow = await database.prisma.masterFlow.findUniqueOrThrow({ where: { flowId } });
-    expect(flow).toMatchObject({ flowStatus: 'running', version: 2 });
-    const events = await database.prisma.flowEvent.findMany({ orderBy: { sequence: 'asc' } });
+    expect(flow).toMatchObject({ flowStatus: 'running', version: startVersion + 2 });
+    const events = await database.prisma.flowEvent.findMany({ where: { sequence: { gt: start } }, orderBy: { sequence: 'asc' } });
     expect(events.map((event) => event.payload)).toEqual([
-      { before: 'running', after: 'paused', version: 1 },
-      { before: 'paused', after: 'running', version: 2 },
+      { before: 'running', after: 'paused', version: startVersion + 1 },
+      { before: 'paused', after: 'running', version: startVersion + 2 },
     ]);
     expect(events.every((event) => event.actor === tenant.userId && event.masterFlowId === flowId)).toBe(true);
-    expect(await readLogBounds(database.prisma)).toEqual({ lastSequence: 2n, prunedThrough: 0n });
+    expect(await readLogBounds(database.prisma)).toEqual({ lastSequence: start + 2n, prunedThrough: 0n });
+    // Nothing is left staged once the transactions are over.
+    expect(await database.prisma.flowEventOutbox.count()).toBe(0);
+    expect(await database.prisma.flowEventCommit.count()).toBe(0);
   });
 
-  it('numbers several events of one transaction consecutively, in the order given', async () => {
+  it('are numbered consecutively within one transaction, in the order staged', async () => {
     const tenant = newTenant();
     const { flowId } = await createFlowGraph(database.prisma, tenant);
-    const base = { ...tenant, masterFlowId: flowId, flowType: 'discovery', actor: 'tester' } as const;
-    const drawn = await database.prisma.$transaction((tx) =>
-      appendFlowEvents(tx, [
-        { ...base, kind: 'master_flow_created', userId: undefined } as never,
-        { ...base, kind: 'import_stored', userId: undefined } as never,
-      ]),
-    );
-    expect(drawn).toEqual([1n, 2n]);
-    const kinds = await database.prisma.flowEvent.findMany({ orderBy: { sequence: 'asc' }, select: { kind: true } });
-    expect(kinds.map((row) => row.kind)).toEqual(['master_flow_created', 'import_stored']);
-    expect(await database.prisma.$transaction((tx) => appendFlowEvents(tx, []))).toEqual([]);
+    const start = await logEnd();
+    const base = { clientAccountId: tenant.clientAccountId, engagementId: tenant.engagementId, masterFlowId: flowId, flowType: 'discovery', actor: 'tester' };
+    await database.prisma.$transaction(async (tx) => {
+      await stageFlowEvents(tx, [{ ...base, kind: 'master_flow_created' }]);
+      await stageFlowEvents(tx, [{ ...base, kind: 'import_stored' }, { ...base, kind: 'phase_completed' }]);
+    });
+    const rows = await database.prisma.flowEvent.findMany({ where: { sequence: { gt: start } }, orderBy: { sequence: 'asc' } });
+    expect(rows.map((row) => [row.sequence, row.kind])).toEqual([
+      [start + 1n, 'master_flow_created'],
+      [start + 2n, 'import_stored'],
+      [start + 3n, 'phase_completed'],
+    ]);
   });
 
-  it('keeps the deletion event of a master flow after its subtree is gone', async () => {
+  it('of a deletion outlive the master flow and say what went with it', async () => {
     const tenant = newTenant();
     const { flowId } = await createFlowGraph(database.prisma, tenant, { imports: 2, recordsPerImport: 3 });
+    const start = await logEnd();
     const sequence = await deleteFlow(database.prisma, tenant, flowId);
     expect(await database.prisma.masterFlow.count({ where: { flowId } })).toBe(0);
     expect(await database.prisma.rawImportRecord.count({ where: { masterFlowId: flowId } })).toBe(0);
+    // One event: the cascade's deletions of the children add none.
+    expect(await sequences(start)).toEqual([Number(sequence)]);
     const event = await database.prisma.flowEvent.findUniqueOrThrow({ where: { sequence } });
-    expect(event).toMatchObject({ kind: 'master_flow_deleted', masterFlowId: flowId, clientAccountId: tenant.clientAccountId });
+    expect(event).toMatchObject({
+      kind: 'master_flow_deleted',
+      masterFlowId: flowId,
+      clientAccountId: tenant.clientAccountId,
+      actor: tenant.userId,
+      payload: { before: 'running', dataImportsDeleted: 2, rawRecordsDeleted: 6, discoveryFlowsDeleted: 1 },
+    });
   });
 });
 
@@ -79,21 +103,48 @@ describe('readEventsAfter', () => {
     const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
     const other = newTenant();
     const { flowId: otherFlowId } = await createFlowGraph(database.prisma, other, { flowStatus: 'running' });
+    const start = await logEnd();
     for (let change = 0; change < 3; change += 1) {
       await changeFlowStatus(database.prisma, tenant, flowId);
       await changeFlowStatus(database.prisma, other, otherFlowId);
     }
     await database.prisma.$transaction((tx) =>
-      appendFlowEvents(tx, [
+      stageFlowEvents(tx, [
         { clientAccountId: tenant.clientAccountId, engagementId: tenant.engagementId, masterFlowId: flowId, flowType: 'discovery', kind: 'import_stored', actor: 'tester', payload: { nested: { list: [1, 'two', null] }, big: 2 ** 40 } },
       ]),
     );
-    const viaPrisma = await database.prisma.flowEvent.findMany({ where: { sequence: { gt: 2n } }, orderBy: { sequence: 'asc' } });
+    const from = start + 2n;
+    const viaPrisma = await database.prisma.flowEvent.findMany({ where: { sequence: { gt: from } }, orderBy: { sequence: 'asc' } });
     expect(viaPrisma).toHaveLength(5);
     // Same keys, types (bigint sequence, Date, parsed JSON) and values, every tenant, in order.
-    expect(await readEventsAfter(database, 2n, 10)).toStrictEqual(viaPrisma);
-    expect(await readEventsAfter(database, 2n, 2)).toStrictEqual(viaPrisma.slice(0, 2));
-    expect(await readEventsAfter(database, 7n, 10)).toEqual([]);
+    expect(await readEventsAfter(database, from, 10)).toStrictEqual(viaPrisma);
+    expect(await readEventsAfter(database, from, 2)).toStrictEqual(viaPrisma.slice(0, 2));
+    expect(await readEventsAfter(database, from + 5n, 10)).toEqual([]);
+  });
+
+  it('orders by number across 9→10, 99→100 and 999→1000, and pages through a long log without a gap', async () => {
+    const tenant = newTenant();
+    const { flowId } = await createFlowGraph(database.prisma, tenant);
+    const start = await logEnd();
+    const base = { clientAccountId: tenant.clientAccountId, engagementId: tenant.engagementId, masterFlowId: flowId, flowType: 'discovery', actor: 'tester' };
+    const total = 1_205 - Number(start);
+    await database.prisma.$transaction((tx) =>
+      stageFlowEvents(tx, Array.from({ length: total }, (_unused, index) => ({ ...base, kind: 'status_changed' as const, payload: { index } }))),
+    );
+    const numbers = async (after: number, limit: number) => (await readEventsAfter(database, BigInt(after), limit)).map((event) => Number(event.sequence));
+    const run = (from: number, count: number) => Array.from({ length: count }, (_unused, index) => from + index);
+    expect(await numbers(7, 5)).toEqual(run(8, 5));
+    expect(await numbers(95, 10)).toEqual(run(96, 10));
+    expect(await numbers(995, 10)).toEqual(run(996, 10));
+    // The hub's batch of 500 across every boundary: page after page continues exactly where the last ended.
+    const paged: number[] = [];
+    for (let after = 0; ; ) {
+      const page = await numbers(after, 500);
+      paged.push(...page);
+      if (page.length < 500) break;
+      after = page.at(-1)!;
+    }
+    expect(paged).toEqual(run(1, 1_205));
   });
 });
 
@@ -105,32 +156,39 @@ describe("the fan-out benchmark's one-statement change", () => {
     const flowRow = (flowId: string) => database.prisma.masterFlow.findUniqueOrThrow({ where: { flowId } });
     const before = { [viaPrisma]: await flowRow(viaPrisma), [viaStatement]: await flowRow(viaStatement) };
     const changedAfter = Date.now() - 1_000;
+    const start = await logEnd();
 
     // Running → paused → running → paused, each way, interleaved so that both draw from the counter row.
     const drawn: bigint[] = [];
     for (let change = 0; change < 3; change += 1) {
       drawn.push((await changeFlowStatus(database.prisma, tenant, viaPrisma)).sequence);
-      const [row] = await database.sql.query<{ sequence: string }>(CHANGE_STATUS_SQL, [viaStatement, tenant.clientAccountId, tenant.engagementId, tenant.userId]);
-      drawn.push(BigInt(row!.sequence));
+      await database.sql.exec(changeStatusSql({ flowId: viaStatement, ...tenant }, tenant.userId, tenant.userId));
+      drawn.push((await logEnd()));
     }
-    expect(drawn).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
+    expect(drawn).toEqual([1n, 2n, 3n, 4n, 5n, 6n].map((n) => n + start));
 
     // What each change did to its flow: the same columns, to the same values, but for the times.
+    const plain = (_key: string, value: unknown) => (typeof value === 'bigint' ? value.toString() : value);
     const changes = async (flowId: string) => {
       const after: Record<string, unknown> = { ...(await flowRow(flowId)) };
       const old: Record<string, unknown> = before[flowId]!;
-      const changed = Object.fromEntries(Object.entries(after).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(old[key])));
-      const { updatedAt, phaseTransitions, ...rest } = changed as { updatedAt: Date; phaseTransitions: { at: string }[] };
+      const changed = Object.fromEntries(Object.entries(after).filter(([key, value]) => String(JSON.stringify(value, plain)) !== String(JSON.stringify(old[key], plain))));
+      const { updatedAt, phaseTransitions, versionTransaction, ...rest } = changed as {
+        updatedAt: Date;
+        phaseTransitions: { at: string }[];
+        versionTransaction: bigint;
+      };
+      expect(typeof versionTransaction).toBe('bigint');
       expect(updatedAt.getTime()).toBeGreaterThanOrEqual(changedAfter);
       for (const transition of phaseTransitions) expect(transition.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       return { ...rest, phaseTransitions: phaseTransitions.map(({ at: _at, ...transition }) => transition) };
     };
     const prismaChanges = await changes(viaPrisma);
-    expect(prismaChanges).toMatchObject({ flowStatus: 'paused', version: 3 });
+    expect(prismaChanges).toMatchObject({ flowStatus: 'paused', version: before[viaPrisma]!.version + 3 });
     expect(await changes(viaStatement)).toStrictEqual(prismaChanges);
 
     // Their events: the same but for the flow and the time, and in the order they were drawn.
-    const events = await readEventsAfter(database, 0n, 10);
+    const events = await readEventsAfter(database, start, 10);
     expect(events.map((event) => event.sequence)).toEqual(drawn);
     const comparable = (flowId: string) =>
       events.filter((event) => event.masterFlowId === flowId).map(({ sequence: _sequence, masterFlowId: _flow, createdAt: _time, ...event }) => event);
@@ -147,6 +205,7 @@ describe('sequence order under concurrent writers', () => {
     const flows = await Promise.all(
       Array.from({ length: writers }, () => createFlowGraph(database.prisma, tenant, { flowStatus: 'running' })),
     );
+    const start = Number(await logEnd());
     let done = false;
     let committed = 0;
     let rolledBack = 0;
@@ -157,8 +216,12 @@ describe('sequence order under concurrent writers', () => {
           const rollBack = (writer + change) % 5 === 0;
           try {
             // Holding the transaction open after drawing the number is what would let a later number
-            // commit first with a plain sequence.
-            await changeFlowStatus(database.prisma, tenant, flowId, { rollBack, beforeCommit: () => sleep(Math.random() * 3) });
+            // commit first with a plain sequence; half the writers number at commit, as the services do.
+            await changeFlowStatus(database.prisma, tenant, flowId, {
+              rollBack,
+              numberNow: writer % 2 === 0,
+              beforeCommit: () => sleep(Math.random() * 3),
+            });
             committed += 1;
           } catch (error) {
             if (!(error instanceof RolledBack)) throw error;
@@ -192,7 +255,7 @@ describe('sequence order under concurrent writers', () => {
     expect(committed + rolledBack).toBe(writers * changesPerWriter);
     expect(rolledBack).toBeGreaterThan(0);
     expect(readsWithNewRows).toBeGreaterThan(5); // the reader really ran between the writers
-    expect(await sequences()).toEqual(Array.from({ length: committed }, (_unused, index) => index + 1));
+    expect(await sequences()).toEqual(Array.from({ length: start + committed }, (_unused, index) => index + 1));
     const versions = await database.prisma.masterFlow.aggregate({ where: { clientAccountId: tenant.clientAccountId }, _sum: { version: true } });
     expect(versions._sum.version).toBe(committed);
   });
@@ -224,37 +287,59 @@ describe('sequence order under concurrent writers', () => {
       await a.query('DROP TABLE plain_log; DROP SEQUENCE plain_seq');
     });
 
-    it('the counter row makes the second writer wait for the first to commit', async () => {
-      const tenant = newTenant();
-      const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let drawnByFirst!: () => void;
-      const firstDrew = new Promise<void>((resolve) => (drawnByFirst = resolve));
-      const first = changeFlowStatus(database.prisma, tenant, flowId, {
-        beforeCommit: async () => {
-          drawnByFirst();
-          await released;
-        },
-      });
-      await firstDrew;
-      const other = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
-      const second = changeFlowStatus(database.prisma, tenant, other.flowId);
-      // Wait until the second writer is blocked on the counter row's lock.
+    /** Resolves when `count` connections of this database wait for a lock. */
+    async function waitingForLocks(count: number): Promise<void> {
       for (let attempt = 0; ; attempt += 1) {
         const { rows } = await reader.query<{ waiting: number }>(
-          `SELECT count(*)::int AS waiting FROM pg_stat_activity
-            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%flow_event_sequence%'`,
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
         );
-        if (rows[0]!.waiting === 1) break;
-        if (attempt > 500) throw new Error('the second writer never waited for the counter row');
+        if (rows[0]!.waiting >= count) return;
+        if (attempt > 1_000) throw new Error(`${count} writers never waited for a lock`);
         await sleep(10);
       }
-      expect(await sequences()).toEqual([]);
-      release();
-      expect((await first).sequence).toBe(1n);
-      expect((await second).sequence).toBe(2n);
-      expect(await sequences()).toEqual([1, 2]);
+    }
+
+    function held(): { release: () => void; reached: Promise<void>; hold: () => Promise<void> } {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let reach!: () => void;
+      const reached = new Promise<void>((resolve) => (reach = resolve));
+      return { release, reached, hold: async () => { reach(); await released; } };
+    }
+
+    it('an open transaction holds no number: a writer that commits first gets the lower one, nobody waits', async () => {
+      const tenant = newTenant();
+      const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
+      const other = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
+      const start = await logEnd();
+      const gate = held();
+      // The first writer has made its change (its event is staged) and stays open, as an import does for minutes.
+      const first = changeFlowStatus(database.prisma, tenant, flowId, { beforeCommit: gate.hold });
+      await gate.reached;
+      const second = await changeFlowStatus(database.prisma, tenant, other.flowId);
+      expect(second.sequence).toBe(start + 1n);
+      expect(await sequences(start)).toEqual([Number(start) + 1]);
+      gate.release();
+      expect((await first).sequence).toBe(start + 2n);
+      expect(await sequences(start)).toEqual([Number(start) + 1, Number(start) + 2]);
+    });
+
+    it('while one writer commits its numbers, the next one waits for the counter row', async () => {
+      const tenant = newTenant();
+      const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
+      const other = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
+      const start = await logEnd();
+      const gate = held();
+      const first = changeFlowStatus(database.prisma, tenant, flowId, { numberNow: true, beforeCommit: gate.hold });
+      await gate.reached;
+      const second = changeFlowStatus(database.prisma, tenant, other.flowId);
+      // The second writer reaches its commit and waits for the first one's lock on the counter row.
+      await waitingForLocks(1);
+      expect(await sequences(start)).toEqual([]);
+      gate.release();
+      expect((await first).sequence).toBe(start + 1n);
+      expect((await second).sequence).toBe(start + 2n);
+      expect(await sequences(start)).toEqual([Number(start) + 1, Number(start) + 2]);
     });
   });
 });
@@ -267,6 +352,8 @@ describe('pruneFlowEvents', () => {
   it('deletes a prefix of the log older than the retention and records the watermark', async () => {
     const tenant = newTenant();
     const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
+    // The fixture's own events are not part of this test.
+    await database.sql.exec('DELETE FROM flow_events; UPDATE flow_event_sequence SET last_sequence = 0');
     for (let change = 0; change < 5; change += 1) await changeFlowStatus(database.prisma, tenant, flowId);
     // created_at is each writer's transaction start, so it need not grow with the sequence: 3 is newer than 4.
     await age(1, 10);

@@ -8,6 +8,7 @@ import type { Database } from '../src/db/database.ts';
 import { decodeFlowEventCursor, plainFlowEventCursors } from '../src/domain/flow-event-cursor.ts';
 import type { FlowEvent } from '../src/generated/prisma/client.ts';
 import { FlowEventsOverflowError } from '../src/services/flow-event-errors.ts';
+import { readLogBounds } from '../src/services/event-log.ts';
 import { FlowEventHub } from '../src/services/flow-event-hub.ts';
 import { flowEventStream, isPushableEventStream, type LiveEventSink } from '../src/services/flow-event-stream.ts';
 import { createFlowGraph, newTenant } from './support/factories.ts';
@@ -29,6 +30,12 @@ beforeEach(async () => {
 });
 afterAll(async () => hub?.stop());
 
+/** Waits until the hub has read the log to its end (the fixtures write events too), so "from now on" means after them. */
+async function caughtUp(): Promise<void> {
+  const { lastSequence } = await readLogBounds(database.prisma);
+  await until(() => hub.lastSequence === lastSequence, 'the hub to read the fixtures\' events');
+}
+
 /** A live stream of one tenant's events (no cursor: from now on), pushing to `sink`, and its first next(). */
 function pushedStream(tenant: ReturnType<typeof newTenant>, sink: LiveEventSink, bufferSize = 100) {
   const stream = flowEventStream({ prisma: database.prisma, hub, bufferSize, cursors: plainFlowEventCursors }, tenant, {}, null);
@@ -41,6 +48,7 @@ describe('a flow event stream pushing live events', () => {
   it('pushes them in order, one at a time, holding the rest while the sink is busy', async () => {
     const tenant = newTenant();
     const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
+    await caughtUp();
     const pushed: bigint[] = [];
     let release: (() => void) | undefined;
     const { stream, ended } = pushedStream(tenant, (event) => {
@@ -70,6 +78,7 @@ describe('a flow event stream pushing live events', () => {
   it('holds the end of an overflowing stream behind the event its sink is still busy with', async () => {
     const tenant = newTenant();
     const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
+    await caughtUp();
     const pushed: FlowEvent[] = [];
     // The sink never finishes with the first event: everything after it queues, and the third overflows a
     // buffer of two.
@@ -92,6 +101,7 @@ describe('a flow event stream pushing live events', () => {
   it('ends with the overflow error once the busy sink is done, naming the last event pushed', async () => {
     const tenant = newTenant();
     const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
+    await caughtUp();
     const pushed: FlowEvent[] = [];
     let release: (() => void) | undefined;
     const { ended } = pushedStream(
@@ -116,6 +126,7 @@ describe('a flow event stream pushing live events', () => {
   it('ends with the sink\'s error when the sink fails, and stops pushing', async () => {
     const tenant = newTenant();
     const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
+    await caughtUp();
     let calls = 0;
     const failure = new Error('the socket is gone');
     const { ended } = pushedStream(tenant, () => {

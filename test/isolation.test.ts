@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.ts';
 import type { GraphQLContext, Viewer } from '../src/context.ts';
 import type { Database } from '../src/db/database.ts';
-import { appendFlowEvents } from '../src/services/event-log.ts';
 import { schema } from '../src/schema/index.ts';
 import { authHeaders } from './support/auth.ts';
 import { createFlowGraph, newTenant } from './support/factories.ts';
+import { stageFlowEvents } from './support/staged-events.ts';
 import { testApp } from './support/graphql.ts';
 import { idsIn, probeIsolation, type TenantIds } from './support/isolation-probe.ts';
 import { operationFor, reachableFields, rootFields, takesIds } from './support/schema-walker.ts';
@@ -106,7 +106,7 @@ async function seedTenant(tenant: Viewer, label: string): Promise<string[]> {
   await database.prisma.dataImport.updateMany({ where: owner, data: { filename: `${marker}-file.csv` } });
   const flows = await database.prisma.masterFlow.findMany({ where: owner, select: { flowId: true, flowType: true } });
   await database.prisma.$transaction(async (tx) => {
-    await appendFlowEvents(
+    await stageFlowEvents(
       tx,
       flows.map((flow) => ({ ...owner, masterFlowId: flow.flowId, flowType: flow.flowType, kind: 'status_changed' as const, actor: tenant.userId, payload: { note: `${marker}-event` } })),
     );
@@ -129,7 +129,7 @@ async function driveVictim(victim: Viewer, victimIds: TenantIds): Promise<void> 
   const [flow] = await database.prisma.masterFlow.findMany({ where: { clientAccountId: victim.clientAccountId, engagementId: victim.engagementId }, take: 1 });
   if (flow) {
     await database.prisma.$transaction(async (tx) => {
-      await appendFlowEvents(tx, [
+      await stageFlowEvents(tx, [
         { clientAccountId: victim.clientAccountId, engagementId: victim.engagementId, masterFlowId: flow.flowId, flowType: flow.flowType, kind: 'status_changed', actor: victim.userId },
       ]);
     });

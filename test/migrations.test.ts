@@ -17,6 +17,7 @@ import {
 } from '../src/db/migrator.ts';
 import { diffMigrationsToSchema, schemaFile } from '../src/db/schema-engine.ts';
 import { DISCOVERY_PHASES } from '../src/domain/discovery-phases.ts';
+import { FLOW_EVENT_KINDS } from '../src/domain/flow-event-kinds.ts';
 import { FLOW_TYPES } from '../src/domain/flow-types.ts';
 import { IMPORT_STATUSES } from '../src/domain/import-status.ts';
 import { DISCOVERY_FLOW_STATUSES, MASTER_FLOW_STATUSES } from '../src/domain/master-flow-status.ts';
@@ -80,6 +81,8 @@ describe('applyMigrations', () => {
     expect(listed('data_imports_status_check')).toEqual([...IMPORT_STATUSES].sort());
     expect(listed('discovery_flows_status_check')).toEqual([...DISCOVERY_FLOW_STATUSES].sort());
     expect(listed('discovery_flows_current_phase_check')).toEqual([...DISCOVERY_PHASES].sort());
+    expect(listed('flow_events_kind_check')).toEqual([...FLOW_EVENT_KINDS].sort());
+    expect(listed('flow_event_outbox_kind_check')).toEqual([...FLOW_EVENT_KINDS].sort());
   });
 });
 

@@ -1,48 +1,20 @@
-// The durable flow event log (DESIGN.md invariant 4): every state change appends its events here,
-// inside the transaction that makes the change, so a rolled-back change leaves no event and a
-// committed one always has its events.
+// The durable flow event log (docs/design.md, invariant 4): every change of a flow appends its events in the
+// transaction that makes the change, so a rolled-back change leaves no event and a committed one always has its
+// events. The database does the appending, for every writer: triggers on the flow tables stage the events, and
+// at commit a deferred trigger numbers them from the single row of flow_event_sequence and moves them into
+// flow_events (migration 20261202000000_flow_event_triggers). That row's lock is held until the commit is
+// done, so numbers become visible in exactly the order they were drawn, with no gap (a plain sequence hands out
+// numbers that commit out of order, and a reader that saw N could later see N-1 appear; test/event-log.test.ts
+// shows both). This module only reads the log, and prunes it.
 //
-// Sequence numbers come from the single row of flow_event_sequence, incremented with UPDATE: the row
-// lock is held until the transaction ends, so a second writer waits, and numbers become visible in
-// exactly the order they were drawn (a plain sequence hands out numbers that commit out of order, and
-// a reader that saw N could later see N-1 appear; test/event-log.test.ts shows both). A rolled-back
-// writer releases its numbers to the next one, so the log has no gaps either. Append events last in a
-// transaction to hold the lock briefly.
-//
-// Waking the listeners needs nothing here: a statement trigger on flow_events (migration
+// Waking the listeners needs nothing here either: a statement trigger on flow_events (migration
 // 20261127000000_flow_event_delivery) calls pg_notify, which PostgreSQL delivers at commit and drops on
 // rollback.
 import type { Database } from '../db/database.ts';
 import type { FlowEventFilter, Tenant } from '../domain/flow-event-filter.ts';
-import type { FlowEventKind } from '../domain/flow-event-kinds.ts';
 import type { FlowEvent, Prisma, PrismaClient } from '../generated/prisma/client.ts';
 
 export { FLOW_EVENT_KINDS, type FlowEventKind } from '../domain/flow-event-kinds.ts';
-
-export interface NewFlowEvent {
-  clientAccountId: string;
-  engagementId: string;
-  masterFlowId: string;
-  flowType: string;
-  kind: FlowEventKind;
-  actor: string;
-  payload?: Prisma.InputJsonValue;
-}
-
-/** Appends events in order; returns their sequence numbers. Must be called with a transaction client. */
-export async function appendFlowEvents(tx: Prisma.TransactionClient, events: NewFlowEvent[]): Promise<bigint[]> {
-  if (events.length === 0) return [];
-  const [counter] = await tx.$queryRaw<{ last_sequence: bigint }[]>`
-    UPDATE flow_event_sequence SET last_sequence = last_sequence + ${events.length} WHERE id = 1
-    RETURNING last_sequence`;
-  if (!counter) throw new Error('flow_event_sequence has no row; the init migration seeds it');
-  const first = BigInt(counter.last_sequence) - BigInt(events.length) + 1n;
-  const sequences = events.map((_event, index) => first + BigInt(index));
-  await tx.flowEvent.createMany({
-    data: events.map((event, index) => ({ ...event, payload: event.payload ?? {}, sequence: sequences[index]! })),
-  });
-  return sequences;
-}
 
 /** The committed end of the log and how far retention has pruned it. */
 export interface LogBounds {
@@ -66,9 +38,13 @@ export function isResumable(after: bigint, bounds: LogBounds): boolean {
   return after >= bounds.prunedThrough && after <= bounds.lastSequence;
 }
 
-const EVENTS_AFTER = `SELECT sequence::text AS sequence, client_account_id AS "clientAccountId", engagement_id AS "engagementId",
-  master_flow_id AS "masterFlowId", flow_type AS "flowType", kind, actor, payload, created_at AS "createdAt"
-FROM flow_events WHERE sequence > $1::bigint ORDER BY sequence LIMIT $2::int`;
+// The sequence travels as text (a bigint does not fit a JavaScript number) under another name than the column:
+// `ORDER BY sequence` would otherwise sort by the text alias, and "10" sorts before "9" (the bug behind
+// repeated and reordered live events). The order is the column's, qualified so no alias can shadow it.
+const EVENTS_AFTER = `SELECT e.sequence::text AS "sequenceText", e.client_account_id AS "clientAccountId",
+  e.engagement_id AS "engagementId", e.master_flow_id AS "masterFlowId", e.flow_type AS "flowType", e.kind, e.actor,
+  e.payload, e.created_at AS "createdAt"
+FROM flow_events e WHERE e.sequence > $1::bigint ORDER BY e.sequence LIMIT $2::int`;
 
 /**
  * Every event after `after`, of every tenant, oldest first: what one process's listener fans out, on every
@@ -76,8 +52,8 @@ FROM flow_events WHERE sequence > $1::bigint ORDER BY sequence LIMIT $2::int`;
  * read (its query plan is interpreted each time); the rows are FlowEvents as Prisma would return them.
  */
 export async function readEventsAfter(database: Pick<Database, 'read'>, after: bigint, limit: number): Promise<FlowEvent[]> {
-  const rows = await database.read<Omit<FlowEvent, 'sequence'> & { sequence: string }>(EVENTS_AFTER, [after.toString(), limit]);
-  return rows.map((row) => ({ ...row, sequence: BigInt(row.sequence) }));
+  const rows = await database.read<Omit<FlowEvent, 'sequence'> & { sequenceText: string }>(EVENTS_AFTER, [after.toString(), limit]);
+  return rows.map(({ sequenceText, ...row }) => ({ ...row, sequence: BigInt(sequenceText) }));
 }
 
 export function flowEventWhere(tenant: Tenant, filter: FlowEventFilter): Prisma.FlowEventWhereInput {

@@ -142,6 +142,8 @@ export class FlowEventHub {
   readonly statements: StatementTally = { statements: 0 };
   /** Rows read from the log and offered to subscribers. */
   eventsRead = 0;
+  /** Rows a read returned at or below the last sequence dispatched, and so dropped (0 unless a read misorders). */
+  staleRows = 0;
 
   constructor(
     private readonly database: Database,
@@ -232,6 +234,7 @@ export class FlowEventHub {
     try {
       do {
         this.again = false;
+        // Until the log's end: a read that fills its batch is followed by another from where it stopped.
         for (;;) {
           // A plain statement, counted when it is sent (unlike a Prisma query, which runs when awaited).
           const rows = await countStatements(this.statements, () => readEventsAfter(this.database, this.last, this.batchSize));
@@ -253,6 +256,12 @@ export class FlowEventHub {
   }
 
   private dispatch(event: FlowEvent): void {
+    // Whatever a statement returns, nothing at or below what was dispatched goes out again: subscribers get
+    // each event once and in order even if a read repeats or reorders rows.
+    if (event.sequence <= this.last) {
+      this.staleRows += 1;
+      return;
+    }
     this.last = event.sequence;
     this.eventsRead += 1;
     const set = this.byTenant.get(tenantKey(event));

@@ -1,7 +1,11 @@
 // Changes to an existing master flow: status transitions, discovery phase completion, deletion. Each one
 // locks the master flow row (SELECT … FOR UPDATE) inside its transaction, so concurrent changes to one flow
 // run one after the other and the second sees the first's version (a StaleFlow error, never a lost update);
-// the discovery flow changes in the same transaction, so the two never disagree (DESIGN.md).
+// the discovery flow changes in the same transaction, so the two never disagree (docs/design.md).
+//
+// The events of each change and the version bump are the database's work: the triggers of the flow tables
+// append status_changed, phase_completed and master_flow_deleted and bump `version` once per transaction,
+// for flowgraph and for every other writer alike (migration 20261202000000_flow_event_triggers).
 import type { Viewer } from '../context.ts';
 import {
   PHASE_COMPLETED_FIELD,
@@ -20,7 +24,6 @@ import {
 } from '../domain/flow-errors.ts';
 import { canTransition, DISCOVERY_STATUS_FOR, type MasterFlowStatus } from '../domain/master-flow-status.ts';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
-import { appendFlowEvents } from './event-log.ts';
 import { runWrite } from './write-transaction.ts';
 
 /** The lifecycle verbs, each with the one status it moves to and the statuses it moves from. */
@@ -61,16 +64,6 @@ function asArray(value: unknown): Prisma.InputJsonValue[] {
   return Array.isArray(value) ? (value as Prisma.InputJsonValue[]) : [];
 }
 
-function eventBase(viewer: Viewer, flow: LockedFlow) {
-  return {
-    clientAccountId: viewer.clientAccountId,
-    engagementId: viewer.engagementId,
-    masterFlowId: flow.flow_id,
-    flowType: flow.flow_type,
-    actor: viewer.userId,
-  };
-}
-
 export interface TransitionRequest {
   flowId: string;
   verb: TransitionVerb;
@@ -98,7 +91,6 @@ export async function transitionMasterFlow(prisma: PrismaClient, viewer: Viewer,
         where: { flowId: request.flowId },
         data: {
           flowStatus: to,
-          version: { increment: 1 },
           phaseTransitions: [...asArray(flow.phase_transitions), { from, to, at: at.toISOString(), by: viewer.userId }],
           ...(from === 'failed' ? { retryCount: { increment: 1 } } : {}),
           ...(to === 'failed'
@@ -118,11 +110,8 @@ export async function transitionMasterFlow(prisma: PrismaClient, viewer: Viewer,
           ...(to === 'failed' ? { errorMessage: request.reason ?? null } : from === 'failed' ? { errorMessage: null } : {}),
         },
       });
-      await appendFlowEvents(tx, [
-        { ...eventBase(viewer, flow), kind: 'status_changed', payload: { before: from, after: to, version: flow.version + 1 } },
-      ]);
     },
-    { flowId: request.flowId },
+    { flowId: request.flowId, actor: viewer.userId },
   );
 }
 
@@ -171,33 +160,23 @@ export async function completeDiscoveryPhase(prisma: PrismaClient, viewer: Viewe
           ...(finished ? { status: DISCOVERY_STATUS_FOR.completed, completedAt: at } : {}),
         },
       });
-      // The master flow moves with its discovery flow: a new version for every phase, and completion of
-      // the last phase completes the master flow too.
-      await tx.masterFlow.update({
-        where: { flowId: request.flowId },
-        data: {
-          version: { increment: 1 },
-          ...(finished
-            ? {
-                flowStatus: 'completed',
-                phaseTransitions: [
-                  ...asArray(flow.phase_transitions),
-                  { from: flow.flow_status, to: 'completed', at: at.toISOString(), by: viewer.userId },
-                ],
-              }
-            : {}),
-        },
-      });
-      const base = eventBase(viewer, flow);
-      await appendFlowEvents(tx, [
-        { ...base, kind: 'phase_completed', payload: { phase: request.phase, currentPhase: following, progressPercentage: progress } },
-        ...(finished
-          ? [{ ...base, kind: 'status_changed' as const, payload: { before: flow.flow_status, after: 'completed', version: flow.version + 1 } }]
-          : []),
-      ]);
+      // The master flow moves with its discovery flow: the update above gave it a new version (a trigger),
+      // and completion of the last phase completes the master flow too.
+      if (finished) {
+        await tx.masterFlow.update({
+          where: { flowId: request.flowId },
+          data: {
+            flowStatus: 'completed',
+            phaseTransitions: [
+              ...asArray(flow.phase_transitions),
+              { from: flow.flow_status, to: 'completed', at: at.toISOString(), by: viewer.userId },
+            ],
+          },
+        });
+      }
       return discovery.id;
     },
-    { flowId: request.flowId },
+    { flowId: request.flowId, actor: viewer.userId },
   );
 }
 
@@ -218,6 +197,7 @@ export async function deleteMasterFlow(prisma: PrismaClient, viewer: Viewer, flo
         SELECT (SELECT count(*)::int FROM data_imports WHERE master_flow_id = ${flowId}::uuid) AS data_imports,
                (SELECT count(*)::int FROM raw_import_records WHERE master_flow_id = ${flowId}::uuid) AS raw_records,
                (SELECT count(*)::int FROM discovery_flows WHERE master_flow_id = ${flowId}::uuid) AS discovery_flows`;
+      // The deletion's event (with the counts of what went with it) is the trigger's work.
       await tx.masterFlow.delete({ where: { flowId } });
       const deletion = await tx.masterFlowDeletion.create({
         data: {
@@ -230,20 +210,8 @@ export async function deleteMasterFlow(prisma: PrismaClient, viewer: Viewer, flo
           discoveryFlowsDeleted: counts!.discovery_flows,
         },
       });
-      await appendFlowEvents(tx, [
-        {
-          ...eventBase(viewer, flow),
-          kind: 'master_flow_deleted',
-          payload: {
-            before: flow.flow_status,
-            dataImportsDeleted: deletion.dataImportsDeleted,
-            rawRecordsDeleted: deletion.rawRecordsDeleted,
-            discoveryFlowsDeleted: deletion.discoveryFlowsDeleted,
-          },
-        },
-      ]);
       return deletion.id;
     },
-    { flowId },
+    { flowId, actor: viewer.userId },
   );
 }

@@ -13,7 +13,6 @@ import {
 import type { ImportSettings } from '../domain/import-settings.ts';
 import type { ValidatedRow } from '../domain/row-validation.ts';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
-import { appendFlowEvents } from './event-log.ts';
 import { csvRows } from './import/csv.ts';
 import { inlineFingerprint, inlineRows } from './import/inline.ts';
 import { jsonRows } from './import/json.ts';
@@ -273,22 +272,9 @@ export async function storeImport(
           throw error;
         }
 
-        const facts = prepared.facts();
-        await tx.dataImport.update({
-          where: { id: dataImportId },
-          data: {
-            status: 'completed',
-            progressPercentage: 100,
-            totalRecords: rowNumber,
-            processedRecords: rowNumber,
-            failedRecords: invalid,
-            contentSha256: facts.sha256,
-            fileSize: facts.fileSize,
-            processingConfig: facts.processingConfig,
-            completedAt: new Date(),
-          },
-        });
-
+        // The discovery flow first, then the import's completion: the trigger that appends import_stored
+        // (migration 20261202000000_flow_event_triggers) reads the discovery flow's phase. The master flow's
+        // insert above appended master_flow_created.
         const flags = Object.fromEntries(
           DISCOVERY_PHASES.map((phase) => [PHASE_COMPLETED_FIELD[phase], phase === 'data_import']),
         ) as PhaseFlags;
@@ -308,24 +294,23 @@ export async function storeImport(
           },
         });
 
-        const event = { ...tenant, masterFlowId: flowId, flowType: 'discovery', actor: viewer.userId };
-        await appendFlowEvents(tx, [
-          { ...event, kind: 'master_flow_created', payload: { after: 'running' } },
-          {
-            ...event,
-            kind: 'import_stored',
-            payload: {
-              totalRecords: rowNumber,
-              validRecords: rowNumber - invalid,
-              invalidRecords: invalid,
-              phase: 'data_import',
-              currentPhase: nextPhase(flags),
-              progressPercentage: progressPercentage(flags),
-            },
+        const facts = prepared.facts();
+        await tx.dataImport.update({
+          where: { id: dataImportId },
+          data: {
+            status: 'completed',
+            progressPercentage: 100,
+            totalRecords: rowNumber,
+            processedRecords: rowNumber,
+            failedRecords: invalid,
+            contentSha256: facts.sha256,
+            fileSize: facts.fileSize,
+            processingConfig: facts.processingConfig,
+            completedAt: new Date(),
           },
-        ]);
+        });
       },
-      { timeoutMs: settings.transactionTimeoutMs },
+      { timeoutMs: settings.transactionTimeoutMs, actor: viewer.userId },
     );
   } catch (error) {
     if (error instanceof IdempotencyKeyTaken) {

@@ -1,10 +1,17 @@
-// Every write runs in one interactive transaction through runWrite(), which also turns the database errors a
-// client can provoke into typed errors instead of masked ones.
+// Every write runs in one interactive transaction through runWrite(), which names who writes (the event log's
+// actor) and turns the database errors a client can provoke into typed errors instead of masked ones.
+//
+// flowgraph appends no events itself: the triggers of the flow tables do, for every writer (migration
+// 20261202000000_flow_event_triggers). What they cannot know is which flowgraph user made the change, so the
+// first statement of every write transaction puts it in the transaction-local setting flowgraph.actor, which
+// they record. A setting local to the transaction also works through a pooler in transaction mode.
 import { FlowNotFoundError } from '../domain/flow-errors.ts';
 import { InvalidInputError } from '../domain/import-errors.ts';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 
 export interface WriteOptions {
+  /** Who makes the change (a user id), recorded as the actor of the events the change appends. */
+  actor: string;
   /** How long the transaction may stay open. */
   timeoutMs?: number;
   /**
@@ -50,12 +57,23 @@ export function clientCausedError(error: unknown, flowId: string | undefined): E
 export async function runWrite<T>(
   prisma: PrismaClient,
   work: (tx: Prisma.TransactionClient) => Promise<T>,
-  options: WriteOptions = {},
+  options: WriteOptions,
 ): Promise<T> {
   const timeout = options.timeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
   try {
-    return await prisma.$transaction(work, { timeout, maxWait: options.maxWaitMs ?? Math.max(timeout, 30 * 60 * 1000) });
+    return await prisma.$transaction(
+      async (tx) => {
+        await nameActor(tx, options.actor);
+        return work(tx);
+      },
+      { timeout, maxWait: options.maxWaitMs ?? Math.max(timeout, 30 * 60 * 1000) },
+    );
   } catch (error) {
     throw clientCausedError(error, options.flowId) ?? error;
   }
+}
+
+/** Names the actor of the events this transaction's changes append (see the header). */
+export async function nameActor(tx: Prisma.TransactionClient, actor: string): Promise<void> {
+  await tx.$queryRaw`SELECT set_config('flowgraph.actor', ${actor}, true)`;
 }

@@ -40,11 +40,13 @@ export type FlowEventFilter = {
 
 /** What a flow event records. */
 export type FlowEventKind =
+  /** Something else a dashboard shows changed: a name, a failure reason, a counter, an import or discovery flow added or removed (payload: entity — master_flow, data_import or discovery_flow —, change — updated, created or deleted — and, for updates, the changed columns in `fields`). At most one per master flow and transaction, and none in a transaction that already has another event for the flow. */
+  | 'FLOW_UPDATED'
   /** An import was stored: its master flow, data import, raw records and discovery flow. */
   | 'IMPORT_STORED'
   /** A master flow was created. */
   | 'MASTER_FLOW_CREATED'
-  /** The master flow and its whole subtree were deleted. */
+  /** The master flow and its whole subtree were deleted (payload: before, dataImportsDeleted, rawRecordsDeleted, discoveryFlowsDeleted). */
   | 'MASTER_FLOW_DELETED'
   /** A discovery phase was completed (payload: phase, currentPhase, progressPercentage). */
   | 'PHASE_COMPLETED'

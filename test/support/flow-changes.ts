@@ -1,12 +1,12 @@
-// State changes of master flows, each with its event appended in the same transaction, like the lifecycle
-// mutations (src/services/master-flow-lifecycle.ts) do, but straight through Prisma: the event tests need
-// what the mutations cannot offer (a change that rolls back after appending, a hook before commit, changes
-// made while no server runs), and the sequence number of each change. The multi-process test makes its
-// changes through the real mutations.
+// State changes of master flows straight through Prisma, as any writer of the flow tables would make them: the
+// database's triggers append their events (migration 20261202000000_flow_event_triggers), numbered when the
+// transaction commits. The event tests need what the mutations cannot offer (a change that rolls back, a hook
+// before commit, changes made while no server runs), and the sequence number of each change. The
+// multi-process tests make their changes through the real mutations and through plain SQL.
 import type { Viewer } from '../../src/context.ts';
 import { canTransition, type MasterFlowStatus } from '../../src/domain/master-flow-status.ts';
-import type { PrismaClient } from '../../src/generated/prisma/client.ts';
-import { appendFlowEvents } from '../../src/services/event-log.ts';
+import type { Prisma, PrismaClient } from '../../src/generated/prisma/client.ts';
+import { nameActor } from '../../src/services/write-transaction.ts';
 
 export class RolledBack extends Error {
   override name = 'RolledBack';
@@ -26,17 +26,36 @@ export function nextStatus(from: MasterFlowStatus): MasterFlowStatus {
 }
 
 /**
- * Moves a master flow to its next status, bumps its version and appends a status_changed event, in one
- * transaction. With `rollBack`, the transaction fails after the event was appended.
+ * Numbers this transaction's staged events now instead of at commit, and returns the last of them: from here
+ * to the commit the transaction holds the counter row's lock, as every writer does while it commits.
+ */
+export async function numberEventsNow(tx: Prisma.TransactionClient): Promise<bigint> {
+  await tx.$executeRawUnsafe('SET CONSTRAINTS flow_event_commits_number_events IMMEDIATE');
+  const [row] = await tx.$queryRaw<{ last: string }[]>`SELECT last_sequence::text AS last FROM flow_event_sequence WHERE id = 1`;
+  return BigInt(row!.last);
+}
+
+/** The newest event of a master flow (after its change committed). */
+async function newestEvent(prisma: PrismaClient, flowId: string): Promise<bigint> {
+  const event = await prisma.flowEvent.findFirstOrThrow({ where: { masterFlowId: flowId }, orderBy: { sequence: 'desc' } });
+  return event.sequence;
+}
+
+/**
+ * Moves a master flow to its next status and records the transition, in one transaction; the triggers bump its
+ * version and append its status_changed event. With `rollBack`, the transaction fails after the change. With
+ * `numberNow`, the event is numbered before `beforeCommit` runs, so the transaction holds the counter row from
+ * there to its commit.
  */
 export async function changeFlowStatus(
   prisma: PrismaClient,
   viewer: Viewer,
   flowId: string,
-  options: { rollBack?: boolean; beforeCommit?: () => Promise<void>; timeoutMs?: number } = {},
+  options: { rollBack?: boolean; beforeCommit?: () => Promise<void>; numberNow?: boolean; timeoutMs?: number } = {},
 ): Promise<Change> {
   const limits = options.timeoutMs ? { maxWait: options.timeoutMs, timeout: options.timeoutMs } : undefined;
-  return prisma.$transaction(async (tx) => {
+  const change = await prisma.$transaction(async (tx) => {
+    await nameActor(tx, viewer.userId);
     const flow = await tx.masterFlow.findFirstOrThrow({
       where: { flowId, clientAccountId: viewer.clientAccountId, engagementId: viewer.engagementId },
     });
@@ -46,7 +65,6 @@ export async function changeFlowStatus(
       where: { id: flow.id, version: flow.version },
       data: {
         flowStatus: to,
-        version: { increment: 1 },
         phaseTransitions: [
           ...(Array.isArray(flow.phaseTransitions) ? flow.phaseTransitions : []),
           { from, to, at: new Date().toISOString(), by: viewer.userId },
@@ -54,71 +72,51 @@ export async function changeFlowStatus(
       },
     });
     if (updated.count !== 1) throw new Error('concurrent change');
-    const [sequence] = await appendFlowEvents(tx, [
-      {
-        clientAccountId: flow.clientAccountId,
-        engagementId: flow.engagementId,
-        masterFlowId: flow.flowId,
-        flowType: flow.flowType,
-        kind: 'status_changed',
-        actor: viewer.userId,
-        payload: { before: from, after: to, version: flow.version + 1 },
-      },
-    ]);
+    const numbered = options.numberNow ? await numberEventsNow(tx) : undefined;
     await options.beforeCommit?.();
     if (options.rollBack) throw new RolledBack('rolled back on purpose');
-    return { sequence: sequence!, from, to };
+    return { sequence: numbered, from, to };
   }, limits);
+  return { ...change, sequence: change.sequence ?? (await newestEvent(prisma, flowId)) };
 }
 
-/** Deletes a master flow (its subtree goes by cascade) and appends master_flow_deleted, in one transaction. */
+/** Deletes a master flow (its subtree goes by cascade); the trigger appends master_flow_deleted. */
 export async function deleteFlow(prisma: PrismaClient, viewer: Viewer, flowId: string): Promise<bigint> {
-  return prisma.$transaction(async (tx) => {
+  await prisma.$transaction(async (tx) => {
+    await nameActor(tx, viewer.userId);
     const flow = await tx.masterFlow.findFirstOrThrow({
       where: { flowId, clientAccountId: viewer.clientAccountId, engagementId: viewer.engagementId },
     });
     await tx.masterFlow.delete({ where: { id: flow.id } });
-    const [sequence] = await appendFlowEvents(tx, [
-      {
-        clientAccountId: flow.clientAccountId,
-        engagementId: flow.engagementId,
-        masterFlowId: flow.flowId,
-        flowType: flow.flowType,
-        kind: 'master_flow_deleted',
-        actor: viewer.userId,
-        payload: { status: flow.flowStatus },
-      },
-    ]);
-    return sequence!;
   });
+  return newestEvent(prisma, flowId);
 }
 
 /**
- * The change of changeFlowStatus (status running ⇄ paused, version + 1, a phase transition, a
- * status_changed event numbered from the counter row) as one statement in its own transaction, for the
- * fan-out benchmark's writer (bench/flow-events-fanout.ts). The event is appended the same way (the counter
- * row's lock orders writers; flow_events' trigger notifies at commit), for a fifth of the CPU of Prisma's
- * interactive transaction (1.2 against 6.2 ms per change), which on a 2-core machine would be taken from
- * the server and the subscribers (bench/RESULTS.md). Parameters: flow id, client account id, engagement
- * id, user id; returns the event's sequence as text. test/event-log.test.ts requires the same rows as
- * changeFlowStatus.
+ * The change of changeFlowStatus (status running ⇄ paused, a phase transition; the triggers bump the version
+ * and append status_changed) as one round trip, for the fan-out benchmark's writer (bench/flow-events-fanout.ts):
+ * for a fifth of the CPU of Prisma's interactive transaction (1.2 against 6.2 ms per change), which on a 2-core
+ * machine would be taken from the server and the subscribers (bench/RESULTS.md). It is a plain SQL writer, like
+ * the platform's workers: with `actor` it names itself in flowgraph.actor, without it the event records its
+ * application_name and role. The event is numbered before the commit (SET CONSTRAINTS … IMMEDIATE) so the
+ * benchmark learns its sequence in the same round trip; the counter row is then held for the rest of that round
+ * trip only. test/event-log.test.ts requires the same rows as changeFlowStatus.
  */
-export const CHANGE_STATUS_SQL = `WITH counter AS (
-  UPDATE flow_event_sequence SET last_sequence = last_sequence + 1 WHERE id = 1 RETURNING last_sequence
-), flow AS (
-  UPDATE crewai_flow_state_extensions
+export function changeStatusSql(flow: { flowId: string; clientAccountId: string; engagementId: string }, by: string, actor?: string): string {
+  const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
+  for (const id of [flow.flowId, flow.clientAccountId, flow.engagementId]) {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new Error(`not a uuid: ${id}`);
+  }
+  return `BEGIN;
+SET CONSTRAINTS flow_event_commits_number_events IMMEDIATE;
+${actor === undefined ? '' : `SELECT set_config('flowgraph.actor', ${literal(actor)}, true);`}
+UPDATE crewai_flow_state_extensions
   SET flow_status = CASE flow_status WHEN 'running' THEN 'paused' ELSE 'running' END,
-      version = version + 1,
       updated_at = now(),
       phase_transitions = phase_transitions || jsonb_build_array(jsonb_build_object(
         'from', flow_status, 'to', CASE flow_status WHEN 'running' THEN 'paused' ELSE 'running' END,
-        'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'by', $4::text))
-  WHERE flow_id = $1::uuid AND client_account_id = $2::uuid AND engagement_id = $3::uuid
-  RETURNING flow_id, flow_type, client_account_id, engagement_id, flow_status, version
-)
-INSERT INTO flow_events (sequence, client_account_id, engagement_id, master_flow_id, flow_type, kind, actor, payload)
-SELECT counter.last_sequence, flow.client_account_id, flow.engagement_id, flow.flow_id, flow.flow_type, 'status_changed', $4::text,
-  jsonb_build_object('before', CASE flow.flow_status WHEN 'running' THEN 'paused' ELSE 'running' END,
-                     'after', flow.flow_status, 'version', flow.version)
-FROM counter, flow
-RETURNING sequence::text`;
+        'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'by', ${literal(by)}::text))
+  WHERE flow_id = '${flow.flowId}' AND client_account_id = '${flow.clientAccountId}' AND engagement_id = '${flow.engagementId}';
+SELECT last_sequence::text AS sequence FROM flow_event_sequence WHERE id = 1;
+COMMIT;`;
+}
