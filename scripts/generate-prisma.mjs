@@ -1,6 +1,6 @@
 // Runs `prisma generate` (Prisma client + Pothos types) on install and in `npm run generate`.
 // Prisma's CLI insists on locating its native schema-engine binary even for `generate`, which never
-// runs it; that binary cannot be downloaded here (shared/DESIGN.md), so point the CLI at any existing
+// runs it; that binary cannot be downloaded here (docs/design.md), so point the CLI at any existing
 // file unless the developer has a real engine configured.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';

@@ -274,7 +274,7 @@ describe('a legacy database with every case of evidence', () => {
     const ambiguous = byImport('two masters claim it');
     expect((ambiguous.flow_configuration.candidate_flow_ids as string[]).length).toBe(2);
 
-    // Their creation is in the event log (DESIGN.md invariant 4), numbered from the start of the log.
+    // Their creation is in the event log (docs/design.md invariant 4), numbered from the start of the log.
     const events = await db.session.query<{ sequence: string; master_flow_id: string; kind: string; actor: string; payload: { after: string } }>(
       'SELECT sequence::text, master_flow_id::text, kind, actor, payload FROM flow_events ORDER BY sequence',
     );

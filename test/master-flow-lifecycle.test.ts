@@ -82,7 +82,7 @@ async function expectConsistent(flowId: string) {
 }
 
 describe('the transition table', () => {
-  it('allows exactly the moves of DESIGN.md through the six verbs', () => {
+  it('allows exactly the moves of docs/design.md through the six verbs', () => {
     const reachable = new Set(VERBS.flatMap((verb) => TRANSITION_VERBS[verb].from.map((from) => `${from}>${TRANSITION_VERBS[verb].to}`)));
     const table = new Set(
       MASTER_FLOW_STATUSES.flatMap((from) => MASTER_FLOW_STATUSES.filter((to) => canTransition(from, to)).map((to) => `${from}>${to}`)),

@@ -13,7 +13,7 @@ function limited<T>(items: T[], line: (item: T) => string, indent = '    '): str
 
 const SHAPES: Record<IntegrityReport['shape'], string> = {
   flowgraph: "flowgraph's own (migrations recorded)",
-  legacy: 'the legacy platform\'s (shared/legacy/schema.sql)',
+  legacy: 'the legacy platform\'s (test/fixtures/legacy-schema.sql)',
   repair_in_progress: 'legacy, repair in progress (constraints not yet validated)',
   unrecognised: 'not recognised',
 };

@@ -24,7 +24,7 @@ export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
  */
 export const REPAIR_MARKER = 'flowgraph repair in progress';
 
-/** The table every legacy database of the old platform has (shared/legacy/schema.sql). */
+/** The table every legacy database of the old platform has (test/fixtures/legacy-schema.sql). */
 const LEGACY_MASTER_TABLE = 'crewai_flow_state_extensions';
 
 export interface Migration {

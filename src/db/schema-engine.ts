@@ -3,7 +3,7 @@
 // writes the SQL for a new migration, and the drift test proves that applying prisma/migrations gives
 // exactly the schema prisma/schema.prisma describes.
 //
-// Workarounds, kept here and nowhere else (DESIGN.md):
+// Workarounds, kept here and nowhere else (docs/design.md):
 // - the package's entry imports a .wasm file as an ES module, which Node does not do without a flag,
 //   so the module is instantiated by hand from its bindings;
 // - the engine is only given PGlite connections: through @prisma/adapter-pg its catalog queries return

@@ -1,4 +1,4 @@
-// What DESIGN.md's invariants require of the database's structure, and the problems a catalog shows
+// What docs/design.md's invariants require of the database's structure, and the problems a catalog shows
 // against them. Pure: the catalog facts are read by src/services/database-catalog.ts.
 
 export const MASTER_TABLE = 'crewai_flow_state_extensions';

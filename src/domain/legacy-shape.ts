@@ -1,9 +1,9 @@
-// The legacy shape the repair recognises (shared/legacy/schema.sql), and the checks that tell it apart from
+// The legacy shape the repair recognises (test/fixtures/legacy-schema.sql), and the checks that tell it apart from
 // anything else. The repair changes nothing in a database that fails them.
 import type { TableDefinition } from '../db/migration-statements.ts';
 import { CHILD_TABLES, MASTER_TABLE, REQUIRED_COLUMNS, type CatalogFacts } from './integrity-rules.ts';
 
-/** The tables of the old platform and the columns each has in shared/legacy/schema.sql. */
+/** The tables of the old platform and the columns each has in test/fixtures/legacy-schema.sql. */
 export const LEGACY_COLUMNS: Record<string, readonly string[]> = {
   [MASTER_TABLE]: [
     'id', 'flow_id', 'client_account_id', 'engagement_id', 'user_id', 'flow_type', 'flow_name', 'flow_status',

@@ -1,4 +1,4 @@
-// The master flow lifecycle (DESIGN.md): initialized → running, running ⇄ paused,
+// The master flow lifecycle (docs/design.md): initialized → running, running ⇄ paused,
 // running|paused → completed|failed, failed → running (retry).
 export const MASTER_FLOW_STATUSES = ['initialized', 'running', 'paused', 'completed', 'failed'] as const;
 

@@ -1,6 +1,6 @@
 // Which master flow each child row of a legacy database belongs to, decided from evidence only.
 //
-// The evidence is the conventions the old platform followed (top of shared/legacy/schema.sql), plus the
+// The evidence is the conventions the old platform followed (top of test/fixtures/legacy-schema.sql), plus the
 // row's own master_flow_id when it names a master flow:
 //   flow_id              a discovery flow's flow_id is its master flow's flow_id;
 //   discovery_import     a discovery flow's data_import_id names the import it was started for, so the two
@@ -16,7 +16,7 @@
 // database checks it), so they are decided together, as a group; a discovery flow without an import is a
 // group of its own. A group is linked when its evidence names exactly one master flow of its tenant and no
 // piece of that evidence contradicts itself. Evidence naming a master flow of another tenant is treated as
-// absent (a foreign id behaves like a missing one, DESIGN.md invariant 2) and reported. Every group that
+// absent (a foreign id behaves like a missing one, docs/design.md invariant 2) and reported. Every group that
 // cannot be linked is adopted by a new master flow of its own tenant; nothing moves between tenants.
 import { isUuid } from './uuid.ts';
 

@@ -6,7 +6,7 @@ const SHAPES = ['flowgraph', 'legacy', 'repair_in_progress', 'unrecognised'] as 
 
 const DESCRIPTIONS: Record<IntegrityReport['shape'], string> = {
   flowgraph: "flowgraph's own schema: its migrations are recorded in _prisma_migrations.",
-  legacy: 'The old platform\'s schema (shared/legacy/schema.sql), not repaired yet: `npm run repair` turns it into flowgraph\'s.',
+  legacy: 'The old platform\'s schema (test/fixtures/legacy-schema.sql), not repaired yet: `npm run repair` turns it into flowgraph\'s.',
   repair_in_progress: 'A repair committed its links but has not validated its constraints yet: `npm run repair -- --apply` finishes it.',
   unrecognised: 'Neither flowgraph\'s schema nor the legacy one; the notes say why.',
 };

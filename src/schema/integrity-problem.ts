@@ -3,7 +3,7 @@ import type { IntegrityProblem } from '../domain/integrity-rules.ts';
 import { IntegrityProblemKindEnum } from './integrity-problem-kind.ts';
 
 // Row ids are left out on purpose: the report covers every tenant, and a request must never see another
-// tenant's rows (DESIGN.md invariant 2). `npm run doctor` shows sample ids to operators.
+// tenant's rows (docs/design.md invariant 2). `npm run doctor` shows sample ids to operators.
 export const IntegrityProblemRef = builder.objectRef<IntegrityProblem>('IntegrityProblem').implement({
   description: 'One problem the integrity report found, in the structure or in the rows.',
   fields: (t) => ({

@@ -1,5 +1,5 @@
 // Which kind of database this is: flowgraph's own (migrations recorded), the legacy platform's (the shape
-// of shared/legacy/schema.sql), one the repair is half-way through, or something neither tool should touch.
+// of test/fixtures/legacy-schema.sql), one the repair is half-way through, or something neither tool should touch.
 import { REPAIR_MARKER, type Migration } from '../db/migrator.ts';
 import type { SqlSession } from '../db/sql-session.ts';
 import { legacyShapeProblems } from '../domain/legacy-shape.ts';

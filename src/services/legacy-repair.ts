@@ -1,4 +1,4 @@
-// `npm run repair`: turns a database of the old platform (shared/legacy/schema.sql) into one flowgraph
+// `npm run repair`: turns a database of the old platform (test/fixtures/legacy-schema.sql) into one flowgraph
 // serves, without guessing and without losing a row. The decisions are pure (src/domain/repair-*.ts,
 // src/domain/legacy-values.ts); this module reads the facts, and writes the decisions and the DDL.
 //
@@ -606,9 +606,11 @@ async function writeData(session: SqlSession, plan: Plan): Promise<void> {
 }
 
 /**
- * DESIGN.md invariant 4: creating a master flow appends `master_flow_created` to the event log in the same
+ * docs/design.md invariant 4: creating a master flow appends `master_flow_created` to the event log in the same
  * transaction. The log is created empty by the link stage itself (the first migration's flow_events and
- * counter row), so the adopted master flows' events are its first entries, numbered from the counter.
+ * counter row), so the adopted master flows' events are its first entries, numbered from the counter. The link
+ * stage runs before the later migrations install the triggers that write the log for every other change, so
+ * these are the only events appended by code, once per database, with the recovery's reason in the payload.
  */
 async function appendAdoptionEvents(session: SqlSession, plan: Plan): Promise<void> {
   if (plan.adopted.length === 0) return;

@@ -1,5 +1,5 @@
 // storeImport: an uploaded file (or inline rows) becomes a master flow, its data import, one raw import
-// record per row and its discovery flow, in ONE transaction, parents first (DESIGN.md invariants 1 and 3).
+// record per row and its discovery flow, in ONE transaction, parents first (docs/design.md invariants 1 and 3).
 // The upload is consumed as a stream inside that transaction and inserted in batches, so memory stays flat
 // whatever the file size, and a failure or a killed process leaves nothing behind.
 import { randomUUID } from 'node:crypto';

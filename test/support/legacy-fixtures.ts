@@ -1,4 +1,4 @@
-// Legacy databases for the repair's tests: the schema of shared/legacy/schema.sql (test/fixtures copy) and
+// Legacy databases for the repair's tests: the schema of test/fixtures/legacy-schema.sql and
 // generated rows, written through a SqlSession so the same fixtures run on PGlite and PostgreSQL.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
