@@ -1,6 +1,8 @@
 // Rows per second of storeImport for a 100,000-row CSV (multipart upload over HTTP into a running flowgraph
 // on PostgreSQL, until the committed response), against PostgreSQL COPY of the same rows into the same
-// table, on the same server in the same run.
+// table, on the same server in the same run. storeImport runs twice per round, interleaved: with the event-log
+// triggers of the flow tables (as always) and with them disabled, which is what the triggers cost an import
+// (migration 20261202000000_flow_event_triggers; the target is at most 5 %).
 //
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/import-throughput.ts [rows] [runs]
 //
@@ -74,18 +76,37 @@ const database = await openDatabase({ databaseUrl: url });
 // The benchmark identifies its tenant with the development headers.
 const app = buildApp({ ...loadConfig({ FLOWGRAPH_AUTH: 'dev', PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_LOG_LEVEL: 'warn' }), debugSql: false }, database);
 const appUrl = `http://127.0.0.1:${await app.start()}`;
-const importTimes: number[] = [];
-for (let run = 0; run < RUNS; run += 1) {
-  const started = performance.now();
-  const result = await uploadCsv(appUrl, csv, `bench-${run}.csv`);
-  importTimes.push(performance.now() - started);
-  if (result.rawRecordCount !== ROWS) throw new Error(`imported ${result.rawRecordCount} rows, expected ${ROWS}`);
+const EVENT_TRIGGERS: Record<string, string[]> = {
+  crewai_flow_state_extensions: ['master_flows_version', 'master_flows_events_on_insert', 'master_flows_events_on_update', 'master_flows_events_on_delete'],
+  data_imports: ['data_imports_events_on_insert', 'data_imports_events_on_update', 'data_imports_events_on_delete'],
+  discovery_flows: ['discovery_flows_events_on_insert', 'discovery_flows_events_on_update', 'discovery_flows_events_on_delete'],
+};
+async function setEventTriggers(enabled: boolean): Promise<void> {
+  for (const [table, triggers] of Object.entries(EVENT_TRIGGERS)) {
+    for (const trigger of triggers) await database.sql.exec(`ALTER TABLE ${table} ${enabled ? 'ENABLE' : 'DISABLE'} TRIGGER ${trigger}`);
+  }
 }
+const importTimes: number[] = [];
+const withoutTriggerTimes: number[] = [];
+for (let run = 0; run < RUNS; run += 1) {
+  for (const triggers of run % 2 === 0 ? [true, false] : [false, true]) {
+    await setEventTriggers(triggers);
+    const eventsBefore = Number((await database.sql.query<{ n: string }>('SELECT count(*)::text AS n FROM flow_events'))[0]!.n);
+    const started = performance.now();
+    const result = await uploadCsv(appUrl, csv, `bench-${run}-${triggers}.csv`);
+    (triggers ? importTimes : withoutTriggerTimes).push(performance.now() - started);
+    if (result.rawRecordCount !== ROWS) throw new Error(`imported ${result.rawRecordCount} rows, expected ${ROWS}`);
+    const eventsAfter = Number((await database.sql.query<{ n: string }>('SELECT count(*)::text AS n FROM flow_events'))[0]!.n);
+    if (eventsAfter - eventsBefore !== (triggers ? 2 : 0)) throw new Error(`the import appended ${eventsAfter - eventsBefore} events`);
+  }
+}
+await setEventTriggers(true);
 await app.stop();
 await database.close();
 
 const copyRate = ROWS / (median(copyTimes) / 1000);
 const importRate = ROWS / (median(importTimes) / 1000);
+const withoutTriggersRate = ROWS / (median(withoutTriggerTimes) / 1000);
 const [version] = (await (async () => {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -99,7 +120,9 @@ const ms = (values: number[]) => values.map((value) => value.toFixed(0)).join(',
 console.log(`rows: ${ROWS}, runs: ${RUNS} (median reported)`);
 console.log(`COPY:        ${copyRate.toFixed(0)} rows/s  (runs in ms: ${ms(copyTimes)})`);
 console.log(`storeImport: ${importRate.toFixed(0)} rows/s  (runs in ms: ${ms(importTimes)})`);
+console.log(`storeImport without the event triggers: ${withoutTriggersRate.toFixed(0)} rows/s  (runs in ms: ${ms(withoutTriggerTimes)})`);
 console.log(`ratio:       ${(importRate / copyRate).toFixed(2)} of COPY (target: at least 0.33)`);
+console.log(`event triggers cost: ${((1 - importRate / withoutTriggersRate) * 100).toFixed(1)} % of the import rate (target: at most 5 %)`);
 console.log(
   `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; load average ${os
     .loadavg()

@@ -29,7 +29,7 @@ describe.runIf(onPostgres)('bench/repair-legacy.ts (tiny size)', () => {
 });
 
 describe.runIf(onPostgres)('bench/flow-events-fanout.ts (tiny size)', () => {
-  for (const writer of ['sql', 'prisma']) {
+  for (const writer of ['sql', 'sql-platform', 'prisma']) {
     it(`delivers every change to every subscriber and reports it (${writer} writer)`, async () => {
       const url = workerDatabaseUrl(process.env.TEST_DATABASE_URL!, `bench_events_${process.env.VITEST_POOL_ID ?? '1'}`);
       const result = await runScript('bench/flow-events-fanout.ts', [], {
@@ -48,4 +48,21 @@ describe.runIf(onPostgres)('bench/flow-events-fanout.ts (tiny size)', () => {
       expect(report).toHaveProperty('writerCpuSeconds', expect.any(Number));
     });
   }
+});
+
+describe.runIf(onPostgres)('bench/lifecycle-mutations.ts (one short round, no baseline)', () => {
+  it('runs pause/resume mutations against a server process and checks every answer and event', async () => {
+    // The server's own database: the benchmark creates scratch databases of its own beside it.
+    const server = new URL(process.env.TEST_DATABASE_URL!);
+    server.pathname = '/postgres';
+    const result = await runScript('bench/lifecycle-mutations.ts', [], {
+      BENCH_DATABASE_URL: server.toString(),
+      BENCH_SECONDS: '1',
+      BENCH_ROUNDS: '1',
+      BENCH_CONCURRENCY: '2',
+      BENCH_FLOWS: '4',
+    });
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toMatch(/current: +\d+ mutations\/s/);
+  });
 });
