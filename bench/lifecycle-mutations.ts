@@ -48,7 +48,8 @@ interface Target {
 
 async function startTarget(name: string, dir: string): Promise<Target> {
   const database = `flowgraph_bench_lifecycle_${name}_${process.pid}`;
-  const databaseUrl = await scratchDatabase(base!, database);
+  // An empty database: each server applies its own checkout's migrations at start.
+  const databaseUrl = await scratchDatabase(base!, database, { migrate: false });
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: dir,
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_AUTH: 'dev', FLOWGRAPH_SEED: '0', FLOWGRAPH_LOG_LEVEL: 'warn', NODE_ENV: 'development' },

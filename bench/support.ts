@@ -24,8 +24,11 @@ export function csvRows(rows: number): string[] {
   return lines;
 }
 
-/** Drops and creates `name` on the server of `baseUrl`, applies the migrations, returns its URL. */
-export async function scratchDatabase(baseUrl: string, name: string): Promise<string> {
+/**
+ * Drops and creates `name` on the server of `baseUrl`, applies this checkout's migrations (unless `migrate` is
+ * false: a server of another checkout applies its own), returns its URL.
+ */
+export async function scratchDatabase(baseUrl: string, name: string, { migrate = true } = {}): Promise<string> {
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -33,6 +36,7 @@ export async function scratchDatabase(baseUrl: string, name: string): Promise<st
   await admin.end();
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
+  if (!migrate) return url.toString();
   const session = await postgresSession(url.toString());
   await applyMigrations(session);
   await session.close();
