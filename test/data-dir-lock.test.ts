@@ -7,13 +7,26 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { LOCK_SOCKET } from '../src/db/data-dir-lock.ts';
 import { DEMO_VIEWER } from '../src/services/demo-seed.ts';
 import { viewerHeaders } from './support/graphql.ts';
-import { runScript, startServer, type ServerProcess } from './support/server-process.ts';
+import { runScript, startServer as startServerProcess, type ServerProcess } from './support/server-process.ts';
 
 const ENV = { DATABASE_URL: '', FLOWGRAPH_SEED: '1' };
+
+// Whatever a failed test left running is killed.
+let started: ServerProcess[] = [];
+afterEach(async () => {
+  for (const server of started) await server.stop('SIGKILL');
+  started = [];
+});
+
+async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const server = await startServerProcess(env);
+  started.push(server);
+  return server;
+}
 
 async function masterFlowCount(server: ServerProcess): Promise<number> {
   const response = await fetch(`${server.url}/graphql`, {
