@@ -36,14 +36,18 @@ function describeDatabase(databaseUrl: string | undefined, dataDir: string): str
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
+    const failed = (error: NodeJS.ErrnoException) => {
       const where = `port ${port} on ${host}`;
       if (error.code === 'EADDRINUSE') reject(new StartupError(`${where} is already in use (PORT, HOST): stop what listens there or choose another port`));
       else if (error.code === 'EACCES') reject(new StartupError(`${where} may not be bound by this user (PORT, HOST)`));
       else if (error.code === 'EADDRNOTAVAIL') reject(new StartupError(`${host} is not an address of this machine (HOST)`));
       else reject(new StartupError(`cannot listen on ${where}: ${error.message}`));
+    };
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve((server.address() as AddressInfo).port);
     });
-    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
 }
 
