@@ -12,6 +12,7 @@ import { LOCK_SOCKET } from '../src/db/data-dir-lock.ts';
 import { DEMO_VIEWER } from '../src/services/demo-seed.ts';
 import { viewerHeaders } from './support/graphql.ts';
 import { runScript, startServer as startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { onPostgres } from './support/test-database.ts';
 
 const ENV = { DATABASE_URL: '', FLOWGRAPH_SEED: '1' };
 
@@ -44,7 +45,8 @@ async function timed<T>(work: Promise<T>): Promise<{ result: T; ms: number }> {
   return { result, ms: performance.now() - started };
 }
 
-describe('a PGlite data directory a server runs on', () => {
+// Embedded databases only: the PostgreSQL suite would run the same processes again.
+describe.runIf(!onPostgres)('a PGlite data directory a server runs on', () => {
   it('refuses a second server, db:migrate, doctor and repair at once, naming the directory and the pid, and changes nothing', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flowgraph-lock-'));
     const env = { ...ENV, FLOWGRAPH_DATA_DIR: dataDir };
@@ -106,7 +108,7 @@ describe('a PGlite data directory a server runs on', () => {
   }, 120_000);
 });
 
-describe('the lock of a server killed with SIGKILL', () => {
+describe.runIf(!onPostgres)('the lock of a server killed with SIGKILL', () => {
   it('does not block the next start, and of two starts at the same moment exactly one runs', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flowgraph-lock-'));
     const env = { ...ENV, FLOWGRAPH_DATA_DIR: dataDir };

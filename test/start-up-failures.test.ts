@@ -9,6 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
 import { TEST_AUTH_ENV } from './support/auth.ts';
 import { runScript, startServer } from './support/server-process.ts';
+import { onPostgres } from './support/test-database.ts';
 
 async function dataDir(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'flowgraph-'));
@@ -63,7 +64,8 @@ describe('a migration that fails at start-up', () => {
   });
 });
 
-describe('a start-up that cannot succeed', () => {
+// Once, in the PGlite suite: none of these depends on the database the suite runs on.
+describe.runIf(!onPostgres)('a start-up that cannot succeed', () => {
   /** The server's output must be the failure in one line, with no stack. */
   function oneLine(output: string): string {
     expect(output).not.toMatch(/\n\s+at /);
