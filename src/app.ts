@@ -212,8 +212,6 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     },
     plugins: [
       useRequestLogging(logger, metrics),
-      // Counts executions for the shutdown, and gives their writes the signal to roll back at its deadline.
-      drain.plugin(),
       useRequestParsingErrors(),
       // A browser sends these headers only after a CORS preflight, so a request carrying one cannot
       // be a cross-site forgery; multipart and GET requests without any of them are refused.
@@ -238,6 +236,9 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       useGraphQlJit({}, { enableIf: isQuery }),
       // After the JIT executor, which it falls back to for what it does not compile.
       ...(config.compiledReads === false ? [] : [useCompiledReads(database, metrics)]),
+      // Counts executions for the shutdown and gives their writes the signal to roll back at its deadline.
+      // After the plugins that replace the executor (graphql-jit, compiled reads), so that it wraps theirs.
+      drain.plugin(),
       useStatementCounting(config.debugSql),
       usePageSizeLimit(limits.maxPageSize),
       useRequestDeadline(limits.requestTimeoutMs),
