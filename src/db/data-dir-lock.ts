@@ -8,7 +8,9 @@
 // is asked of the kernel: connecting succeeds only while the holding process is alive (even when it is
 // stopped, as the kernel queues the connection), and is refused once it has died, however it died. A
 // process killed with SIGKILL leaves the socket file behind, refused, and the next process takes it over at
-// once. The holder answers each connection with its pid and command, for the refusal's message.
+// once. Who holds it (pid and command, for the refusal's message) is written beside the socket by the holder
+// while it takes the lock, and also answered on each connection: a holder whose event loop is busy (PGlite's
+// WASM work is synchronous) may answer late, the file is read at once.
 //
 // Written here rather than taken from a lock library: proper-lockfile (the well-kept one) decides staleness
 // by the lock's age, so a start right after a SIGKILL is refused until the lock is older than its `stale`
@@ -19,13 +21,15 @@
 //
 // Taking a stale lock over is serialised by a directory made with mkdir (atomic): two processes that both
 // find the lock stale cannot both take it. The check is repeated inside that section.
-import { mkdir, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { closeSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
 /** The socket's name inside the data directory. */
 export const LOCK_SOCKET = '.flowgraph.lock';
+/** Who holds the lock: `{ "pid": …, "command": … }`, read only while the socket answers. */
+const HOLDER_FILE = '.flowgraph.lock-holder.json';
 const TAKING = '.flowgraph.lock-taking';
 /** A taking-over directory older than this was left by a process that died in that section (it lasts ms). */
 const TAKING_STALE_MS = 10_000;
@@ -85,6 +89,15 @@ function probe(address: string): Promise<Probe> {
   });
 }
 
+function parseHolder(text: string): LockHolder | null {
+  try {
+    const parsed = JSON.parse(text) as Partial<LockHolder>;
+    return typeof parsed.pid === 'number' ? { pid: parsed.pid, command: String(parsed.command ?? 'flowgraph') } : null;
+  } catch {
+    return null;
+  }
+}
+
 function holderOf(socket: net.Socket): Promise<LockHolder | null> {
   return new Promise((resolve) => {
     let text = '';
@@ -97,14 +110,7 @@ function holderOf(socket: net.Socket): Promise<LockHolder | null> {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (text += chunk));
     socket.once('error', () => done(null));
-    socket.once('end', () => {
-      try {
-        const parsed = JSON.parse(text) as Partial<LockHolder>;
-        done(typeof parsed.pid === 'number' ? { pid: parsed.pid, command: String(parsed.command ?? 'flowgraph') } : null);
-      } catch {
-        done(null);
-      }
-    });
+    socket.once('end', () => done(parseHolder(text)));
   });
 }
 
@@ -137,14 +143,20 @@ async function exclusively<T>(dataDir: string, section: () => Promise<T>): Promi
  */
 export async function lockDataDir(dataDir: string, command: string): Promise<DataDirLock> {
   const { address, close } = socketAddress(dataDir);
+  const holderFile = path.join(dataDir, HOLDER_FILE);
+  const me = JSON.stringify({ pid: process.pid, command });
   try {
     const server = await exclusively(dataDir, async () => {
       const found = await probe(address);
-      if (found.state === 'held') return found.socket;
+      if (found.state === 'held') {
+        // Written by the live holder inside this same section, so it names that holder.
+        const holder = parseHolder(await readFile(holderFile, 'utf8').catch(() => ''));
+        return { socket: found.socket, holder };
+      }
       if (found.state === 'stale') await unlink(address).catch(() => {});
       const listening = net.createServer((socket) => {
         socket.on('error', () => {});
-        socket.end(JSON.stringify({ pid: process.pid, command }));
+        socket.end(me);
       });
       await new Promise<void>((resolve, reject) => {
         listening.once('error', reject);
@@ -155,15 +167,22 @@ export async function lockDataDir(dataDir: string, command: string): Promise<Dat
       });
       // The lock must not keep the process alive by itself.
       listening.unref();
+      await writeFile(holderFile, me);
       return listening;
     });
-    if (server instanceof net.Socket) throw new DataDirLockedError(dataDir, await holderOf(server));
+    if (!(server instanceof net.Server)) {
+      if (server.holder) server.socket.destroy();
+      throw new DataDirLockedError(dataDir, server.holder ?? (await holderOf(server.socket)));
+    }
     let released: Promise<void> | undefined;
     return {
       dataDir,
       release() {
-        // Closing the listening socket removes its file (libuv unlinks it).
-        released ??= new Promise<void>((resolve) => server.close(() => resolve())).finally(close);
+        // The holder file goes first, while the lock is still held: once the socket is closed another
+        // process may take the lock and write its own. Closing the socket removes its file (libuv unlinks it).
+        released ??= rm(holderFile, { force: true })
+          .then(() => new Promise<void>((resolve) => server.close(() => resolve())))
+          .finally(close);
         return released;
       },
     };
