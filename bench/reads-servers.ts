@@ -42,6 +42,8 @@ export const FLOWGRAPH_BENCH_ENV = {
   FLOWGRAPH_JWT_SECRET: 'flowgraph-read-benchmark-secret-0123456789abcdef',
   FLOWGRAPH_JWT_ISSUER: 'flowgraph-bench',
   FLOWGRAPH_JWT_AUDIENCE: 'flowgraph',
+  // Production requires /metrics to be protected (or off); the benchmark does not scrape it.
+  FLOWGRAPH_METRICS_TOKEN: 'flowgraph-read-benchmark-metrics-token',
 } as const;
 
 /** A bearer token for the benchmark's tenant, accepted by a flowgraph started with FLOWGRAPH_BENCH_ENV. */

@@ -1,7 +1,7 @@
 // buildApp(): the GraphQL server (Yoga over HTTP, graphql-ws over WebSocket, one port, one schema, one
 // set of plugins and one context), with no side effects until start().
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getOperationAST, type ExecutionArgs } from 'graphql';
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -9,7 +9,7 @@ import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { AUTHORIZATION, createAuthenticator, type Principal } from './auth/authenticate.ts';
-import type { Config } from './config.ts';
+import type { Config, LimitsConfig } from './config.ts';
 import type { GraphQLContext, SubscriptionOutlet } from './context.ts';
 import type { Database } from './db/database.ts';
 import { countStatements } from './db/statement-counter.ts';
@@ -27,6 +27,7 @@ import { useStreamingMultipart } from './http/multipart-upload.ts';
 import { useRequestBodyLimit } from './http/request-body-limit.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
 import { attachGraphQLWs } from './http/graphql-ws-server.ts';
+import { Drain, refuseWhileDraining, settleWindowMs } from './http/drain.ts';
 import { useDatabaseReadiness } from './http/readiness.ts';
 import { VIEWER_HEADERS } from './http/viewer.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
@@ -47,7 +48,7 @@ export type AppConfig = Pick<
   Config,
   'port' | 'host' | 'debugSql' | 'shutdownGraceMs' | 'auth' | 'limits' | 'introspection' | 'graphiql' | 'metrics' | 'logLevel'
 > &
-  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads' | 'cursorKey'>> & {
+  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads' | 'cursorKey' | 'metricsToken'>> & {
     /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
     imports?: Partial<Config['imports']>;
     onImportProgress?: (progress: ImportProgress) => void;
@@ -62,6 +63,24 @@ export interface AppOptions {
   devToken?: string;
   /** Another schema to serve (tests of transport behaviour that the flow graph schema cannot show). */
   schema?: typeof flowgraphSchema;
+  /**
+   * The HTTP server to serve on (createHttpServer), when it must exist before the app: the server binds its
+   * port before migrations run. start() listens only if it is not listening yet.
+   */
+  server?: Server;
+}
+
+/**
+ * The HTTP server of an app, without a request handler. Slow senders cannot hold a connection open forever:
+ * headers must arrive within a minute and a whole request within the receive timeout, checked every second
+ * (Node's default is every 30 s).
+ */
+export function createHttpServer(limits: Pick<LimitsConfig, 'httpReceiveTimeoutMs'>): Server {
+  return createServer({
+    requestTimeout: limits.httpReceiveTimeoutMs,
+    headersTimeout: Math.min(limits.httpReceiveTimeoutMs, 60_000),
+    connectionsCheckingInterval: 1_000,
+  });
 }
 
 export interface App {
@@ -73,7 +92,10 @@ export interface App {
   logger: Logger;
   /** Listens; resolves with the bound port. */
   start(): Promise<number>;
-  /** Stops accepting, lets in-flight requests finish (up to the grace period), closes sockets. */
+  /**
+   * Stops accepting, lets in-flight operations finish (up to the grace period; src/http/drain.ts says how),
+   * closes sockets. Resolves as soon as nothing is in flight.
+   */
   stop(): Promise<void>;
 }
 
@@ -141,6 +163,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   const devHeaders = options.devToken ? { [AUTHORIZATION]: `Bearer ${options.devToken}` } : null;
 
   const maskError = createErrorMasker(logger);
+  const drain = new Drain();
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: options.schema ?? flowgraphSchema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -203,7 +226,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       useStreamingMultipart(),
       // Inline import rows count against this limit; uploads are limited part by part instead.
       useRequestBodyLimit(limits.maxBodyBytes),
-      ...(config.metrics ? [useMetricsEndpoint(metrics)] : []),
+      ...(config.metrics ? [useMetricsEndpoint(metrics, config.metricsToken)] : []),
       useDatabaseReadiness(database, limits.readyTimeoutMs),
       useIntrospection(config.introspection),
       ...useOperationLimits(limits, { blockFieldSuggestions: !config.introspection }),
@@ -213,6 +236,9 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       useGraphQlJit({}, { enableIf: isQuery }),
       // After the JIT executor, which it falls back to for what it does not compile.
       ...(config.compiledReads === false ? [] : [useCompiledReads(database, metrics)]),
+      // Counts executions for the shutdown and gives their writes the signal to roll back at its deadline.
+      // After the plugins that replace the executor (graphql-jit, compiled reads), so that it wraps theirs.
+      drain.plugin(),
       useStatementCounting(config.debugSql),
       usePageSizeLimit(limits.maxPageSize),
       useRequestDeadline(limits.requestTimeoutMs),
@@ -226,25 +252,30 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   // Sockets carrying an SSE subscription, to cut on shutdown: they never become idle by themselves, and a
   // cut stream (unlike a completed one) tells the client to reconnect and resume with its cursor.
   const eventStreamSockets = new Set<Socket>();
-  const server = createServer(
-    {
-      // Slow senders cannot hold a connection open forever: headers must arrive within a minute and a
-      // whole request within the receive timeout, checked every second (Node's default is every 30 s).
-      requestTimeout: limits.httpReceiveTimeoutMs,
-      headersTimeout: Math.min(limits.httpReceiveTimeoutMs, 60_000),
-      connectionsCheckingInterval: 1_000,
-    },
-    (request, response) => {
-      if (dashboard(request, response)) return;
-      if (request.headers.accept?.includes('text/event-stream')) {
-        const socket = request.socket;
-        eventStreamSockets.add(socket);
-        response.once('close', () => eventStreamSockets.delete(socket));
-      }
-      void yoga(request, response);
-    },
-  );
-  const wsServer = attachGraphQLWs(server, { path: GRAPHQL_PATH, yoga, authenticator, limits, logger });
+  // Responses being prepared: they get `Connection: close` when shutdown begins.
+  const responses = new Set<ServerResponse>();
+  const server = options.server ?? createHttpServer(limits);
+  server.on('request', (request, response) => {
+    if (drain.draining) {
+      refuseWhileDraining(response, new URL(request.url ?? '/', 'http://localhost').pathname);
+      return;
+    }
+    if (dashboard(request, response)) return;
+    if (request.headers.accept?.includes('text/event-stream')) {
+      const socket = request.socket;
+      eventStreamSockets.add(socket);
+      response.once('close', () => eventStreamSockets.delete(socket));
+    } else {
+      responses.add(response);
+      response.once('close', () => {
+        responses.delete(response);
+        // A response whose headers had gone out when shutdown began left its connection kept alive.
+        if (drain.draining) setImmediate(() => server.closeIdleConnections());
+      });
+    }
+    void yoga(request, response);
+  });
+  const wsServer = attachGraphQLWs(server, { path: GRAPHQL_PATH, yoga, authenticator, limits, logger, drain });
 
   let stopping: Promise<void> | undefined;
 
@@ -261,6 +292,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
         intervalMs: config.eventPruneIntervalMs ?? 3_600_000,
         logger: hubLogger,
       });
+      if (server.listening) return (server.address() as AddressInfo).port;
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -271,14 +303,30 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     },
     stop() {
       stopping ??= (async () => {
+        drain.begin();
+        // Resolves once every connection has ended: the listener closes now, kept-alive connections after
+        // the response in flight on them (sent with `Connection: close`).
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        for (const response of responses) if (!response.headersSent) response.setHeader('connection', 'close');
+        // Cut, not completed: the client reconnects (to another instance) and resumes with its cursor.
         for (const socket of eventStreamSockets) socket.destroy();
-        // Closes every WebSocket with 1001 (going away): graphql-ws clients reconnect and resume.
-        await wsServer.dispose();
-        const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
-        await closed;
+        // Sockets close with 1001 (going away) once their queries and mutations are answered: graphql-ws
+        // clients reconnect and resume.
+        wsServer.drain();
+        const giveUp = setTimeout(() => drain.abort(), config.shutdownGraceMs - settleWindowMs(config.shutdownGraceMs));
+        let graceOver!: () => void;
+        const graceEnded = new Promise<void>((resolve) => (graceOver = resolve));
+        const grace = setTimeout(() => {
+          server.closeAllConnections();
+          wsServer.terminate();
+          graceOver();
+        }, config.shutdownGraceMs);
+        // The executions too: a query answered at the deadline may still be reading.
+        await Promise.race([Promise.all([closed, drain.idle()]), graceEnded]);
+        clearTimeout(giveUp);
         clearTimeout(grace);
+        await wsServer.dispose();
         await pruning?.stop();
         await hub.stop();
         await yoga.dispose();

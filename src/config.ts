@@ -62,15 +62,19 @@ export interface LimitsConfig {
   wsMaxSubscriptions: number;
 }
 
+/** The modes NODE_ENV may name; anything else (a typo such as `prod`) stops the server. */
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
 export interface Config {
-  nodeEnv: string;
+  nodeEnv: NodeEnv;
   /** PostgreSQL connection string; when absent flowgraph runs on embedded PGlite. */
   databaseUrl: string | undefined;
   /** Where PGlite keeps its files (ignored with databaseUrl). `memory://` keeps nothing. */
   dataDir: string;
   port: number;
   host: string;
-  /** Seed the demo tenant into an empty database. */
+  /** Seed the demo tenant into an empty database (by default in development mode only). */
   seed: boolean;
   /** Report SQL statement counts in each response's `extensions`. */
   debugSql: boolean;
@@ -90,6 +94,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Whether /metrics serves Prometheus metrics. */
   metrics: boolean;
+  /** Bearer token /metrics requires (FLOWGRAPH_METRICS_TOKEN); required in production while metrics are on. */
+  metricsToken?: string;
   /** Limits and tuning of storeImport. */
   imports: ImportSettings;
   /** Flow events older than this are pruned (FLOWGRAPH_EVENT_RETENTION, default 7 days). */
@@ -232,7 +238,9 @@ function loadLimits(env: Env, imports: ImportSettings = DEFAULT_IMPORT_SETTINGS)
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const nodeEnv = env.NODE_ENV || 'development';
+  // A mode nobody meant would silently run with development defaults (no authentication on the embedded
+  // database), so only the three known ones are accepted.
+  const nodeEnv = oneOf<NodeEnv>(env, 'NODE_ENV', NODE_ENVS, 'development');
   const production = nodeEnv === 'production';
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -251,7 +259,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: env.FLOWGRAPH_DATA_DIR || path.resolve('.flowgraph/pglite'),
     port: integer(env, 'PORT', 4000, 0, 65_535),
     host: env.HOST || '0.0.0.0',
-    seed: flag(env, 'FLOWGRAPH_SEED', true),
+    // Demo data belongs on a developer's machine; elsewhere only when asked for.
+    seed: flag(env, 'FLOWGRAPH_SEED', nodeEnv === 'development'),
     debugSql: flag(env, 'FLOWGRAPH_DEBUG_SQL', false),
     compiledReads: flag(env, 'FLOWGRAPH_COMPILED_READS', true),
     preparedReads: flag(env, 'FLOWGRAPH_PREPARED_READS', true),
@@ -261,7 +270,7 @@ export function loadConfig(env: Env = process.env): Config {
     introspection: flag(env, 'FLOWGRAPH_INTROSPECTION', !production),
     graphiql: flag(env, 'FLOWGRAPH_GRAPHIQL', !production),
     logLevel: oneOf(env, 'FLOWGRAPH_LOG_LEVEL', LOG_LEVELS, 'info'),
-    metrics: flag(env, 'FLOWGRAPH_METRICS', true),
+    ...metricsSettings(env, production),
     imports,
     eventRetentionMs: duration(env, 'FLOWGRAPH_EVENT_RETENTION', '7d', 1_000),
     // setTimeout cannot wait longer than 2^31-1 ms.
@@ -269,6 +278,19 @@ export function loadConfig(env: Env = process.env): Config {
     subscriptionBufferSize: integer(env, 'FLOWGRAPH_SUBSCRIPTION_BUFFER', 1_000, 1, 1_000_000),
     ...cursorKey(env),
   };
+}
+
+function metricsSettings(env: Env, production: boolean): { metrics: boolean; metricsToken?: string } {
+  const metrics = flag(env, 'FLOWGRAPH_METRICS', true);
+  const token = env.FLOWGRAPH_METRICS_TOKEN || undefined;
+  if (token !== undefined && Buffer.byteLength(token) < 16) throw new ConfigError('FLOWGRAPH_METRICS_TOKEN must be at least 16 bytes long');
+  // Metrics tell anyone who reaches the port how busy the server is and which operations clients run.
+  if (metrics && production && token === undefined) {
+    throw new ConfigError(
+      'In production /metrics needs FLOWGRAPH_METRICS_TOKEN (the bearer token Prometheus sends), or FLOWGRAPH_METRICS=0',
+    );
+  }
+  return token === undefined ? { metrics } : { metrics, metricsToken: token };
 }
 
 function cursorKey(env: Env): { cursorKey?: string } {

@@ -78,6 +78,33 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL must be a postgres/);
   });
 
+  it('accepts only the three modes of NODE_ENV', () => {
+    for (const nodeEnv of ['development', 'test']) expect(loadConfig({ NODE_ENV: nodeEnv }).nodeEnv).toBe(nodeEnv);
+    expect(loadConfig({ NODE_ENV: 'production', ...JWT, FLOWGRAPH_METRICS: '0' }).nodeEnv).toBe('production');
+    for (const typo of ['prod', 'Production', 'dev', 'staging', ' production']) {
+      expect(() => loadConfig({ NODE_ENV: typo, ...JWT }), typo).toThrow(`NODE_ENV must be one of development, production, test, got "${typo}"`);
+    }
+  });
+
+  it('seeds the demo tenant only in development mode, unless asked', () => {
+    const production = { NODE_ENV: 'production', ...JWT, FLOWGRAPH_METRICS: '0' };
+    expect(loadConfig({}).seed).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).seed).toBe(false);
+    expect(loadConfig(production).seed).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/flowgraph', ...JWT, NODE_ENV: 'production', FLOWGRAPH_METRICS: '0' }).seed).toBe(false);
+    expect(loadConfig({ ...production, FLOWGRAPH_SEED: '1' }).seed).toBe(true);
+    expect(loadConfig({ FLOWGRAPH_SEED: '0' }).seed).toBe(false);
+  });
+
+  it('protects /metrics with a token, which production requires while metrics are on', () => {
+    const production = { NODE_ENV: 'production', ...JWT };
+    expect(() => loadConfig(production)).toThrow(/In production \/metrics needs FLOWGRAPH_METRICS_TOKEN .*or FLOWGRAPH_METRICS=0/);
+    expect(loadConfig({ ...production, FLOWGRAPH_METRICS: '0' })).toMatchObject({ metrics: false });
+    expect(loadConfig({ ...production, FLOWGRAPH_METRICS_TOKEN: 'x'.repeat(16) })).toMatchObject({ metrics: true, metricsToken: 'x'.repeat(16) });
+    expect(() => loadConfig({ FLOWGRAPH_METRICS_TOKEN: 'short' })).toThrow(/FLOWGRAPH_METRICS_TOKEN must be at least 16 bytes/);
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+  });
+
   it('keeps related limits consistent', () => {
     expect(() => loadConfig({ FLOWGRAPH_MAX_PAGE_SIZE: '20' })).toThrow(/FLOWGRAPH_MAX_PAGE_SIZE cannot be below the default page size \(50\)/);
     expect(loadConfig({ FLOWGRAPH_MAX_PAGE_SIZE: '50' }).limits.maxPageSize).toBe(50);
@@ -134,6 +161,31 @@ describe('the README configuration table', () => {
     for (const [name, value] of Object.entries(expected)) {
       const cells = row(name).split('|').map((cell) => cell.trim());
       expect({ name, default: cells[2]?.replaceAll(/[`,_ ]/g, '') }).toEqual({ name, default: String(value) });
+    }
+  });
+});
+
+describe('.env.example', () => {
+  const source = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+  const settings = new Map(
+    [...example.matchAll(/^#([A-Z_]+)=(\S*)/gm)].map((match) => [match[1]!, match[2]!] as const),
+  );
+
+  it('lists every environment variable src/config.ts reads, commented out', () => {
+    const variables = [...new Set([...source.matchAll(/['.]((?:FLOWGRAPH_|DATABASE_URL|PORT|HOST|NODE_ENV)[A-Z_]*)/g)].map((match) => match[1]!))];
+    expect(variables.filter((name) => !settings.has(name))).toEqual([]);
+    // Nothing is set by copying the file as it is.
+    expect(example.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'))).toEqual([]);
+  });
+
+  it('gives the README defaults', () => {
+    for (const [name, value] of settings) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\``));
+      expect(row, name).toBeDefined();
+      const readmeDefault = row!.split('|')[2]!.trim().replaceAll(/[`,_ ]/g, '');
+      if (value !== '') expect({ name, value }).toEqual({ name, value: readmeDefault.replace(/^\.\//, './') });
     }
   });
 });

@@ -1,6 +1,7 @@
-// Fault: the server process is killed with SIGKILL in the middle of a 200,000-row import. After a restart,
-// not one row of that import exists in any table; the same request with the same idempotency key then
-// succeeds, exactly once.
+// Fault: the server process is killed with SIGKILL in the middle of a 200,000-row import. After a restart
+// (on PGlite, through the lock the killed server left behind), not one row of that import exists in any
+// table; the same request with the same idempotency key then succeeds, exactly once.
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../src/context.ts';
+import { LOCK_SOCKET } from '../src/db/data-dir-lock.ts';
 import { StoreImportDocument, type StoreImportMutation } from './generated/graphql.ts';
 import { newTenant } from './support/factories.ts';
 import { workerDatabaseUrl } from './support/postgres-databases.ts';
@@ -84,6 +86,8 @@ describe('SIGKILL in the middle of an import', () => {
     await expect(upload.response).rejects.toThrow();
 
     if (!onPostgres) {
+      // The killed server's lock is left behind (src/db/data-dir-lock.ts); the next start takes it over.
+      expect(existsSync(path.join(dataDir!, LOCK_SOCKET))).toBe(true);
       // PGlite recovers its data directory on the next open, like PostgreSQL after a crash.
       expect(await counts()).toEqual({ master_flows: 0, data_imports: 0, raw_records: 0, discovery_flows: 0, events: 0 });
     }

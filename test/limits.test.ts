@@ -344,11 +344,11 @@ describe('time limits', () => {
 
 describe('introspection, suggestions and GraphiQL', () => {
   it('are on in development and off in production, unless configured', () => {
-    const production = loadConfig({ NODE_ENV: 'production', ...TEST_AUTH_ENV });
+    const production = loadConfig({ NODE_ENV: 'production', ...TEST_AUTH_ENV, FLOWGRAPH_METRICS: '0' });
     expect([production.introspection, production.graphiql]).toEqual([false, false]);
     const development = loadConfig({ ...TEST_AUTH_ENV });
     expect([development.introspection, development.graphiql]).toEqual([true, true]);
-    const opened = loadConfig({ NODE_ENV: 'production', ...TEST_AUTH_ENV, FLOWGRAPH_INTROSPECTION: '1', FLOWGRAPH_GRAPHIQL: 'true' });
+    const opened = loadConfig({ NODE_ENV: 'production', ...TEST_AUTH_ENV, FLOWGRAPH_METRICS: '0', FLOWGRAPH_INTROSPECTION: '1', FLOWGRAPH_GRAPHIQL: 'true' });
     expect([opened.introspection, opened.graphiql]).toEqual([true, true]);
   });
 

@@ -31,6 +31,24 @@ interface LogLine {
   path?: string;
 }
 
+/** The keys of a JSON object's text in order, duplicates kept (JSON.parse keeps only the last of each). */
+function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let index = 0; index < json.length; index += 1) {
+    const char = json[index];
+    if (char === '{' || char === '[') depth += 1;
+    else if (char === '}' || char === ']') depth -= 1;
+    else if (char === '"') {
+      let end = index + 1;
+      while (json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
+      if (depth === 1 && json[end + 1] === ':') keys.push(json.slice(index + 1, end));
+      index = end;
+    }
+  }
+  return keys;
+}
+
 function logLines(output: string): LogLine[] {
   return output
     .split('\n')
@@ -82,6 +100,16 @@ describe('a server process', () => {
     expect(request).toMatchObject({ status: 200, path: '/graphql', durationMs: expect.any(Number) });
     const overSocket = lines.find((line) => line.msg === 'graphql operation' && line.operationName === 'OverSocket');
     expect(overSocket).toMatchObject({ tenant: { clientAccountId: DEMO_VIEWER.clientAccountId }, sqlStatements: expect.any(Number) });
+  });
+
+  it('writes each key of a log line once', () => {
+    const lines = server.output().split('\n').filter((line) => line.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) {
+      const keys = topLevelKeys(line);
+      expect(keys.filter((key, index) => keys.indexOf(key) !== index), line).toEqual([]);
+    }
+    expect(lines.filter((line) => line.includes('"msg":"graphql operation"')).length).toBeGreaterThan(0);
   });
 
   it('logs error codes of refused and failed requests', () => {

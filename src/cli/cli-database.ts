@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from '../db/data-dir-lock.ts';
 import { pgliteSession, postgresSession, type SqlSession } from '../db/sql-session.ts';
 
 /** Exit codes shared by both tools. */
@@ -38,11 +39,29 @@ export function resolveTarget(options: { 'database-url'?: string | undefined; 'd
   throw new UsageError('name the database: --database-url postgres://… (PostgreSQL) or --data-dir DIR (an embedded PGlite database)');
 }
 
-export async function openSession(target: DatabaseTarget): Promise<SqlSession> {
+export async function openSession(target: DatabaseTarget, command: string): Promise<SqlSession> {
   if (target.databaseUrl) return postgresSession(target.databaseUrl);
   const dir = target.dataDir!;
   if (!existsSync(path.join(dir, 'PG_VERSION'))) throw new UsageError(`${dir} holds no PGlite database`);
-  return pgliteSession(await PGlite.create(dir), { closeDatabase: true });
+  // A running server holds this lock: opening its directory as well would damage it (src/db/data-dir-lock.ts).
+  const lock = await lockDataDir(dir, command);
+  let session: SqlSession;
+  try {
+    session = pgliteSession(await PGlite.create(dir), { closeDatabase: true });
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  return {
+    ...session,
+    async close() {
+      try {
+        await session.close();
+      } finally {
+        await lock.release();
+      }
+    },
+  };
 }
 
 /**
@@ -60,7 +79,7 @@ export async function withTargetSession(
   try {
     const target = resolveTarget(options, process.env);
     where = describeTarget(target);
-    session = await openSession(target);
+    session = await openSession(target, command);
   } catch (error) {
     console.error(`flowgraph ${command}: could not open the database: ${(error as Error).message}${error instanceof UsageError ? `\n${usage}` : ''}`);
     return EXIT.cannotInspect;

@@ -3,11 +3,13 @@
 // Nothing here runs at import time; openDatabase() does the I/O.
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { countStatement, withStatementCounting } from './statement-counter.ts';
 import { pgliteSession, postgresSession, type SqlSession } from './sql-session.ts';
 
@@ -50,6 +52,11 @@ export interface DatabaseOptions {
    * keep prepared statements (PgBouncer before 1.21).
    */
   prepareReads?: boolean;
+  /**
+   * Who opens a PGlite data directory, named in another process's refusal (src/db/data-dir-lock.ts): the
+   * directory is locked for as long as the database is open.
+   */
+  command?: string;
 }
 
 /**
@@ -113,10 +120,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
   const ownsInstance = !options.pglite;
   let pglite = options.pglite;
+  let lock: DataDirLock | undefined;
   if (!pglite) {
     const dataDir = options.dataDir ?? 'memory://';
-    if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
-    pglite = await PGlite.create(dataDir);
+    if (!dataDir.startsWith('memory://')) {
+      await mkdir(dataDir, { recursive: true });
+      // Before PGlite touches a file: a second process must change nothing.
+      lock = await lockDataDir(path.resolve(dataDir), options.command ?? 'flowgraph');
+    }
+    try {
+      pglite = await PGlite.create(dataDir);
+    } catch (error) {
+      await lock?.release();
+      throw error;
+    }
   }
   const embedded = pglite;
   const prisma = new PrismaClient({ adapter: withStatementCounting(new PrismaPGlite(pglite)) });
@@ -132,6 +149,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     async close() {
       await prisma.$disconnect();
       if (ownsInstance) await pglite.close();
+      await lock?.release();
     },
   };
 }

@@ -6,6 +6,8 @@ import { applyMigrations } from './migrator.ts';
 export async function openMigratedDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'> &
     Partial<Pick<Config, 'preparedReads'>> & { limits?: Pick<LimitsConfig, 'dbConnectTimeoutMs' | 'statementTimeoutMs'> },
+  /** Who opens the database (named when a second process is refused an embedded data directory). */
+  command = 'flowgraph',
 ): Promise<{
   database: Database;
   applied: string[];
@@ -16,6 +18,7 @@ export async function openMigratedDatabase(
     connectTimeoutMs: config.limits?.dbConnectTimeoutMs,
     statementTimeoutMs: config.limits?.statementTimeoutMs,
     prepareReads: config.preparedReads,
+    command,
   });
   try {
     const applied = await applyMigrations(database.sql);

@@ -5,6 +5,8 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { maskError as yogaMaskError, type YogaMaskedErrorOpts } from 'graphql-yoga';
 import { classifyDatabaseError } from '../db/database-errors.ts';
+import { shuttingDownError } from '../http/drain.ts';
+import { WriteAbortedError } from '../services/write-transaction.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export const RETRY_AFTER_SECONDS = 2;
@@ -34,6 +36,11 @@ export function createErrorMasker(logger: Logger): YogaMaskedErrorOpts['maskErro
     const graphqlError = error instanceof GraphQLError ? error : undefined;
     const original = graphqlError ? graphqlError.originalError : error;
     if (graphqlError && (!original || original instanceof GraphQLError)) return graphqlError;
+    // Rolled back because the server is shutting down: nothing was stored, the client may send it again.
+    if (original instanceof WriteAbortedError) {
+      const error = shuttingDownError();
+      return new GraphQLError(error.message, { nodes: graphqlError?.nodes, path: graphqlError?.path, extensions: error.extensions });
+    }
     const failure = classifyDatabaseError(original);
     if (failure === 'unavailable') return databaseUnavailableError(graphqlError);
     if (failure === 'statement_timeout') {

@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import {
   CloseCode,
@@ -35,11 +35,14 @@ import type { GraphQLContext, SubscriptionOutlet } from '../context.ts';
 import { MAX_TIMER_MS } from '../graphql/credential-expiry.ts';
 import type { Logger } from '../observability/logger.ts';
 import { errorCodes } from '../observability/request-logging.ts';
+import { shuttingDownError, type Drain } from './drain.ts';
 
 /** Close code for authentication failures and expiry (graphql-ws' "Forbidden"). */
 export const CLOSE_FORBIDDEN = CloseCode.Forbidden;
 /** Close code when the identity provider's keys cannot be fetched: try again later. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
+/** Close code for a socket that connects while the server shuts down: reconnect (elsewhere). */
+export const CLOSE_SERVICE_RESTART = 1012;
 
 /** What flowgraph keeps on each socket, next to graphql-ws' own `socket` and `request`. */
 type SocketState = {
@@ -238,6 +241,16 @@ export interface GraphQLWsOptions {
   authenticator: Authenticator;
   limits: Pick<LimitsConfig, 'wsMaxPayloadBytes' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions'>;
   logger: Logger;
+  /** Shutdown: while it drains, new operations are refused and sockets close once their queries and mutations end. */
+  drain?: Drain;
+}
+
+export interface GraphQLWsServer {
+  /** Shutdown begins: sockets with no query or mutation running close now (1001), the others when theirs end. */
+  drain(): void;
+  /** The grace period is over: every socket is dropped. */
+  terminate(): void;
+  dispose(): Promise<void>;
 }
 
 /** Close reasons are limited to 123 bytes by the WebSocket protocol. */
@@ -273,8 +286,17 @@ function asOperationError(error: unknown, logger: Logger, requestId?: string): G
   return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 }
 
-export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { dispose(): Promise<void> } {
+export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): GraphQLWsServer {
   const { yoga, authenticator, limits, logger } = options;
+  // Ids of the queries and mutations running on each socket: a draining socket closes once they are answered.
+  const running = new WeakMap<WebSocket, Set<string>>();
+  const goingAway = (socket: WebSocket) => socket.close(1001, 'Going away');
+  const finished = (socket: WebSocket, id: string) => {
+    const ids = running.get(socket);
+    ids?.delete(id);
+    // After graphql-ws has sent the operation's last message (it sends it right after this hook returns).
+    if (options.drain?.draining && !ids?.size) setImmediate(() => goingAway(socket));
+  };
   const webSockets = new WebSocketServer({
     server,
     path: options.path,
@@ -305,6 +327,10 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
       },
       onConnect: async (ctx) => {
         const { socket } = ctx.extra;
+        if (options.drain?.draining) {
+          socket.close(CLOSE_SERVICE_RESTART, 'Service restart: the server is shutting down');
+          return false;
+        }
         ctx.extra.socketId = randomUUID();
         try {
           const principal = await authenticator.authenticate((name) => lookup(ctx.connectionParams, name));
@@ -332,11 +358,16 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
         ctx.extra.outbox!.payloads.set(id, serializedPayload(result));
         return PAYLOAD_PLACEHOLDER;
       },
-      onError: (_ctx, _id, _payload, errors) => errors.map(formatted),
+      onError: (ctx, id, _payload, errors) => {
+        finished(ctx.extra.socket, id);
+        return errors.map(formatted);
+      },
+      onComplete: (ctx, id) => finished(ctx.extra.socket, id),
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);
       },
       onSubscribe: async (ctx, id, params) => {
+        if (options.drain?.draining) return [shuttingDownError()];
         // graphql-ws has already reserved this id in ctx.subscriptions.
         if (Object.keys(ctx.subscriptions).length > limits.wsMaxSubscriptions) {
           return [
@@ -358,6 +389,10 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
           const document = parse(params.query);
           const errors = validate(schema, document);
           if (errors.length > 0) return [...errors];
+          if (getOperationAST(document, params.operationName)?.operation !== 'subscription') {
+            const ids = running.get(ctx.extra.socket) ?? new Set<string>();
+            running.set(ctx.extra.socket, ids.add(id));
+          }
           const args: ExecutionArgs = {
             schema,
             operationName: params.operationName,
@@ -375,5 +410,13 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
     },
     webSockets,
   );
-  return { dispose: async () => disposable.dispose() };
+  return {
+    drain() {
+      for (const socket of webSockets.clients) if (!running.get(socket)?.size) goingAway(socket);
+    },
+    terminate() {
+      for (const socket of webSockets.clients) socket.terminate();
+    },
+    dispose: async () => disposable.dispose(),
+  };
 }

@@ -3,6 +3,7 @@
 // (memory, CPU, event-loop lag). One registry per app, so tests can run several apps in one process.
 // Labels are bounded: operation names are client-chosen, so only the first few hundred distinct
 // names get their own series and the rest are counted as "other"; tenants are never a label.
+import { timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Plugin } from 'graphql-yoga';
 
@@ -112,11 +113,30 @@ export function createMetrics(): Metrics {
   };
 }
 
-/** Serves the registry at /metrics, in Prometheus' text format. */
-export function useMetricsEndpoint(metrics: Metrics): Plugin {
+/** Whether `header` is `Bearer <token>`, compared in constant time. */
+function bearerMatches(header: string | null, token: string): boolean {
+  const expected = Buffer.from(`Bearer ${token}`);
+  const given = Buffer.from(header ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * Serves the registry at /metrics, in Prometheus' text format; with a token, only to requests that carry it
+ * as a bearer token (Prometheus: `authorization: { credentials: … }` in the scrape config).
+ */
+export function useMetricsEndpoint(metrics: Metrics, token?: string): Plugin {
   return {
-    onRequest({ url, endResponse, fetchAPI }) {
+    onRequest({ url, request, endResponse, fetchAPI }) {
       if (url.pathname !== METRICS_PATH) return;
+      if (token !== undefined && !bearerMatches(request.headers.get('authorization'), token)) {
+        endResponse(
+          new fetchAPI.Response('metrics need the bearer token of FLOWGRAPH_METRICS_TOKEN\n', {
+            status: 401,
+            headers: { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="metrics"' },
+          }),
+        );
+        return;
+      }
       return metrics.registry.metrics().then((body) => {
         endResponse(new fetchAPI.Response(body, { status: 200, headers: { 'content-type': metrics.registry.contentType } }));
       });

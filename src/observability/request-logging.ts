@@ -86,7 +86,6 @@ export function useRequestLogging(logger: Logger, metrics: Metrics): Plugin<Grap
           );
           ctx.log?.info(
             {
-              requestId: ctx.requestId,
               ...tenantFields(ctx),
               operationType,
               operationName,
@@ -109,12 +108,12 @@ export function useRequestLogging(logger: Logger, metrics: Metrics): Plugin<Grap
           if (!isAsyncIterable(result)) {
             const codes = errorCodes(result.errors);
             countErrors(codes);
-            ctx.log?.info({ requestId: ctx.requestId, ...tenantFields(ctx), operationType: 'subscription', operationName, errorCodes: codes }, 'subscription refused');
+            ctx.log?.info({ ...tenantFields(ctx), operationType: 'subscription', operationName, errorCodes: codes }, 'subscription refused');
             return;
           }
           metrics.activeSubscriptions.inc();
           let events = 0;
-          ctx.log?.info({ requestId: ctx.requestId, ...tenantFields(ctx), operationType: 'subscription', operationName }, 'subscription started');
+          ctx.log?.info({ ...tenantFields(ctx), operationType: 'subscription', operationName }, 'subscription started');
           // Once per event and subscriber: nothing allocated unless the event carries errors.
           const deliveredBy = (delivery: 'pushed' | 'iterated') => (event: ExecutionResult) => {
             events += 1;
@@ -132,7 +131,6 @@ export function useRequestLogging(logger: Logger, metrics: Metrics): Plugin<Grap
               metrics.activeSubscriptions.dec();
               ctx.log?.info(
                 {
-                  requestId: ctx.requestId,
                   ...tenantFields(ctx),
                   operationType: 'subscription',
                   operationName,

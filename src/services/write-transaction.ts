@@ -5,6 +5,7 @@
 // 20261202000000_flow_event_triggers). What they cannot know is which flowgraph user made the change, so the
 // first statement of every write transaction puts it in the transaction-local setting flowgraph.actor, which
 // they record. A setting local to the transaction also works through a pooler in transaction mode.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { FlowNotFoundError } from '../domain/flow-errors.ts';
 import { InvalidInputError } from '../domain/import-errors.ts';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
@@ -24,6 +25,37 @@ export interface WriteOptions {
 }
 
 export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
+
+/**
+ * A write given up because the server is shutting down and its grace period ended: its transaction was rolled
+ * back, so nothing of it is stored and the client may send it again (it gets a retryable SHUTTING_DOWN).
+ */
+export class WriteAbortedError extends Error {
+  override name = 'WriteAbortedError';
+  constructor() {
+    super('the write was rolled back: the server is shutting down');
+  }
+}
+
+/**
+ * The signal that tells the writes of the operation running now to give up (src/http/drain.ts sets it per
+ * operation). Carried implicitly so that every service's writes obey it without each passing it on.
+ */
+const abortScope = new AsyncLocalStorage<AbortSignal>();
+
+export function withWriteAbort<T>(signal: AbortSignal, work: () => T): T {
+  return abortScope.run(signal, work);
+}
+
+/** `work`, or a WriteAbortedError as soon as `signal` aborts (work then ends on its own, unobserved). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => {});
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new WriteAbortedError());
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
 
 /** The PostgreSQL error behind a Prisma error, whether it came from a model query or a raw one. */
 function sqlState(error: Prisma.PrismaClientKnownRequestError): string | undefined {
@@ -60,15 +92,26 @@ export async function runWrite<T>(
   options: WriteOptions,
 ): Promise<T> {
   const timeout = options.timeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+  const signal = abortScope.getStore();
+  if (signal?.aborted) throw new WriteAbortedError();
+  // When the signal aborts, the callback rejects at once and Prisma rolls the transaction back; the work's
+  // next statement then fails on the closed transaction and is not observed.
+  const guarded = signal
+    ? (tx: Prisma.TransactionClient) => (signal.aborted ? Promise.reject(new WriteAbortedError()) : abortable(work(tx), signal))
+    : work;
   try {
     return await prisma.$transaction(
       async (tx) => {
         await nameActor(tx, options.actor);
-        return work(tx);
+        return guarded(tx);
       },
       { timeout, maxWait: options.maxWaitMs ?? Math.max(timeout, 30 * 60 * 1000) },
     );
   } catch (error) {
+    if (signal?.aborted && !(error instanceof WriteAbortedError)) {
+      // A statement cut short by the rollback fails in its own way; what the client must hear is why.
+      if (!clientCausedError(error, options.flowId)) throw new WriteAbortedError();
+    }
     throw clientCausedError(error, options.flowId) ?? error;
   }
 }
