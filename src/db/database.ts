@@ -29,6 +29,11 @@ export interface Database {
    * queries wait for an open transaction to end). Every statement is counted like Prisma's.
    */
   read<Row = Record<string, unknown>>(sql: string, params: unknown[]): Promise<Row[]>;
+  /**
+   * PostgreSQL: whether a pooled connection can be had within `timeoutMs` (false while every one is held, by
+   * imports for instance). /ready reports it; the raw `sql` session it otherwise checks is not in the pool.
+   */
+  probePool?(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -102,6 +107,24 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         countStatement();
         const name = nameOf?.(text);
         return (await pool.query(name ? { name, text, values: params } : { text, values: params })).rows as Row[];
+      },
+      async probePool(timeoutMs: number) {
+        // A connect that loses the race still gets its connection later: it is given back then.
+        const connecting = pool.connect();
+        const got = connecting.then(
+          (client) => {
+            client.release();
+            return true;
+          },
+          () => false,
+        );
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+        try {
+          return await Promise.race([got, late]);
+        } finally {
+          clearTimeout(timer);
+        }
       },
       async close() {
         await prisma.$disconnect();
