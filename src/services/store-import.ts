@@ -3,6 +3,11 @@
 // The upload is consumed as a stream inside that transaction and inserted in batches, so memory stays flat
 // whatever the file size, and a failure or a killed process leaves nothing behind.
 import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Viewer } from '../context.ts';
 import { DISCOVERY_PHASES, PHASE_COMPLETED_FIELD, nextPhase, progressPercentage, type PhaseFlags } from '../domain/discovery-phases.ts';
 import {
@@ -143,7 +148,45 @@ async function contentSha256(input: StoreImportInput, settings: ImportSettings):
   return upload.stats.sha256();
 }
 
+/**
+ * The upload written to a temporary file, then read from there (as often as needed). Writing stops one byte
+ * past the upload limit: that is enough for the import to answer FileTooLarge, as it does for a stream.
+ */
+async function spooled(file: UploadedFile, maxBytes: number, directory: string): Promise<UploadedFile> {
+  const target = path.join(directory, 'upload');
+  let written = 0;
+  async function* upToLimit() {
+    for await (const chunk of bytesOf(file)) {
+      const room = maxBytes + 1 - written;
+      if (chunk.byteLength >= room) {
+        yield chunk.subarray(0, room);
+        return;
+      }
+      written += chunk.byteLength;
+      yield chunk;
+    }
+  }
+  await pipeline(upToLimit, createWriteStream(target));
+  return { name: file.name, type: file.type, stream: () => createReadStream(target) };
+}
+
 export async function storeImport(
+  prisma: PrismaClient,
+  viewer: Viewer,
+  input: StoreImportInput,
+  options: StoreImportOptions,
+): Promise<StoredImport> {
+  if (!input.file || !options.settings.spoolUploads) return storeImportNow(prisma, viewer, input, options);
+  const directory = await mkdtemp(path.join(tmpdir(), 'flowgraph-upload-'));
+  try {
+    const file = await spooled(input.file, options.settings.maxFileBytes, directory);
+    return await storeImportNow(prisma, viewer, { ...input, file }, options);
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+async function storeImportNow(
   prisma: PrismaClient,
   viewer: Viewer,
   input: StoreImportInput,
