@@ -20,12 +20,15 @@ import { createErrorMasker, maskResultErrors, MASKED_ERROR_MESSAGE } from './gra
 import { useIntrospection } from './graphql/introspection.ts';
 import { useOperationLimits } from './graphql/operation-limits.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
+import { useListArgumentLimit } from './graphql/list-argument-limit.ts';
+import { useResponseSizeLimit } from './graphql/response-size-limit.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
 import { useRequestDeadline } from './graphql/request-deadline.ts';
 import { dashboardHandler } from './http/dashboard.ts';
 import { useStreamingMultipart } from './http/multipart-upload.ts';
 import { useRequestBodyLimit } from './http/request-body-limit.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
+import { requestAdmission } from './http/request-admission.ts';
 import { attachGraphQLWs } from './http/graphql-ws-server.ts';
 import { useDatabaseReadiness } from './http/readiness.ts';
 import { VIEWER_HEADERS } from './http/viewer.ts';
@@ -130,7 +133,9 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   const metrics = createMetrics();
   const authenticator = createAuthenticator(config.auth);
   const { limits } = config;
-  const imports = { ...DEFAULT_IMPORT_SETTINGS, ...config.imports };
+  // On the embedded database an import holds its only session: uploads are received before it opens.
+  const imports = { ...DEFAULT_IMPORT_SETTINGS, spoolUploads: database.kind === 'pglite', ...config.imports };
+  const admission = requestAdmission(authenticator, limits);
   const hubLogger: HubLogger = config.logger ?? {
     info: (message) => logger.info(message),
     error: (message, error) => logger.error({ err: error }, message),
@@ -171,7 +176,10 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       error: (...args) => logger.error({ yoga: args.map(String).join(' ') }),
     },
     context: async (initial: InitialContext): Promise<GraphQLContext> => {
-      const principal = initial.principal ?? (await authenticator.authenticate((name) => initial.request?.headers.get(name)));
+      const principal =
+        initial.principal ??
+        admission.principalOf(initial.request) ??
+        (await authenticator.authenticate((name) => initial.request?.headers.get(name)));
       const requestId = initial.requestId ?? requestIdOf(initial.request);
       return {
         viewer: principal.viewer,
@@ -203,6 +211,8 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       useStreamingMultipart(),
       // Inline import rows count against this limit; uploads are limited part by part instead.
       useRequestBodyLimit(limits.maxBodyBytes),
+      // After the parsers it wraps: authenticates, and takes its slots, before a byte of the body is read.
+      admission.plugin,
       ...(config.metrics ? [useMetricsEndpoint(metrics)] : []),
       useDatabaseReadiness(database, limits.readyTimeoutMs),
       useIntrospection(config.introspection),
@@ -212,9 +222,13 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       // subscriptions keep the reference executor. Before statement counting, which wraps its execute.
       useGraphQlJit({}, { enableIf: isQuery }),
       // After the JIT executor, which it falls back to for what it does not compile.
-      ...(config.compiledReads === false ? [] : [useCompiledReads(database, metrics)]),
+      ...(config.compiledReads === false
+        ? []
+        : [useCompiledReads(database, metrics, { maxResponseBytes: limits.maxResponseBytes, cacheBytes: limits.readCacheBytes })]),
+      useResponseSizeLimit(limits.maxResponseBytes),
       useStatementCounting(config.debugSql),
       usePageSizeLimit(limits.maxPageSize),
+      useListArgumentLimit(limits.maxListLength),
       useRequestDeadline(limits.requestTimeoutMs),
       useCredentialExpiry(),
     ],
