@@ -209,10 +209,11 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
         finishPushed: (result) => maskResultErrors(result, maskError),
       }),
       useStreamingMultipart(),
+      // Authenticates, and takes its slots, before a byte of the body is read (after the multipart parser it
+      // wraps, before the body limit: a caller without credentials hears 401).
+      admission.plugin,
       // Inline import rows count against this limit; uploads are limited part by part instead.
       useRequestBodyLimit(limits.maxBodyBytes),
-      // After the parsers it wraps: authenticates, and takes its slots, before a byte of the body is read.
-      admission.plugin,
       ...(config.metrics ? [useMetricsEndpoint(metrics)] : []),
       useDatabaseReadiness(database, limits.readyTimeoutMs),
       useIntrospection(config.introspection),

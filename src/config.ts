@@ -73,7 +73,7 @@ export interface LimitsConfig {
   uploadIdleTimeoutMs: number;
   /** Request bodies being received at once (unfinished); beyond it `503` with Retry-After. */
   maxPendingBodies: number;
-  /** Bytes of request bodies (not uploads, which stream) held at once by requests in flight; beyond it `503`. */
+  /** Heap request bodies (not uploads, which stream) may take at once, each at 8× its size; beyond it `503`. */
   bodyBudgetBytes: number;
   /** graphql-ws sockets per user (tenant and user id), and in this process. */
   wsMaxSocketsPerUser: number;
@@ -246,10 +246,11 @@ function loadLimits(env: Env, imports: ImportSettings = DEFAULT_IMPORT_SETTINGS,
     maxTokens: integer(env, 'FLOWGRAPH_MAX_TOKENS', 2_000, 50, 100_000),
     maxCost: integer(env, 'FLOWGRAPH_MAX_COST', 1_000_000, 10, 1_000_000_000),
     maxPageSize: integer(env, 'FLOWGRAPH_MAX_PAGE_SIZE', 500, 1, MAX_PAGE_SIZE_CEILING),
-    // A JSON body is held whole, parsed (inline rows take several times their text) and fingerprinted, so its
-    // limit is what the heap can hold (1/16 of it, 19 MiB under npm start's 256 MiB old space), not the upload
-    // limit: files stream, inline rows do not.
-    maxBodyBytes: integer(env, 'FLOWGRAPH_MAX_BODY_BYTES', Math.min(imports.maxFileBytes + MIB, Math.floor(heap / 16)), 1_024, Number.MAX_SAFE_INTEGER),
+    // A JSON body is held whole, parsed (inline rows of small objects take ~10 times their text), coerced and
+    // fingerprinted, so its limit is what the heap holds without the collector stalling requests (1/64 of it,
+    // 4.75 MiB under npm start's 256 MiB old space; test/memory-budget.test.ts sends one in its worst shape),
+    // not the upload limit: files stream, inline rows do not.
+    maxBodyBytes: integer(env, 'FLOWGRAPH_MAX_BODY_BYTES', Math.min(imports.maxFileBytes + MIB, Math.floor(heap / 64)), 1_024, Number.MAX_SAFE_INTEGER),
     maxBatch: integer(env, 'FLOWGRAPH_MAX_BATCH', 0, 0, 100),
     requestTimeoutMs: integer(env, 'FLOWGRAPH_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     statementTimeoutMs: integer(env, 'FLOWGRAPH_STATEMENT_TIMEOUT_MS', 20_000, 100, 600_000),
@@ -265,7 +266,7 @@ function loadLimits(env: Env, imports: ImportSettings = DEFAULT_IMPORT_SETTINGS,
     readCacheBytes: integer(env, 'FLOWGRAPH_READ_CACHE_BYTES', Math.floor(heap / 32), 0, Number.MAX_SAFE_INTEGER),
     uploadIdleTimeoutMs: integer(env, 'FLOWGRAPH_UPLOAD_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
     maxPendingBodies: integer(env, 'FLOWGRAPH_MAX_PENDING_BODIES', 64, 1, 100_000),
-    bodyBudgetBytes: integer(env, 'FLOWGRAPH_BODY_BUDGET_BYTES', Math.floor(heap / 4), 1_024, Number.MAX_SAFE_INTEGER),
+    bodyBudgetBytes: integer(env, 'FLOWGRAPH_BODY_BUDGET_BYTES', Math.floor((heap * 5) / 16), 1_024, Number.MAX_SAFE_INTEGER),
     wsMaxSocketsPerUser: integer(env, 'FLOWGRAPH_WS_MAX_SOCKETS_PER_USER', 20, 1, 1_000_000),
     wsMaxSockets: integer(env, 'FLOWGRAPH_WS_MAX_SOCKETS', heapMiB * 8, 1, 1_000_000),
     maxSubscriptionsPerUser: integer(env, 'FLOWGRAPH_MAX_SUBSCRIPTIONS_PER_USER', 100, 1, 1_000_000),

@@ -8,6 +8,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { budgetedPGlite, budgetedPool } from './result-budget.ts';
 import { countStatement, withStatementCounting } from './statement-counter.ts';
 import { pgliteSession, postgresSession, type SqlSession } from './sql-session.ts';
 
@@ -55,6 +56,8 @@ export interface DatabaseOptions {
    * keep prepared statements (PgBouncer before 1.21).
    */
   prepareReads?: boolean;
+  /** Most bytes of values one Prisma statement may return (src/db/result-budget.ts); unbounded without it. */
+  maxResultBytes?: number;
 }
 
 /**
@@ -94,7 +97,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     });
     // An idle connection the server drops must not crash the process; the pool replaces it.
     pool.on('error', () => {});
-    const adapter = withStatementCounting(new PrismaPg(pool));
+    const adapter = withStatementCounting(new PrismaPg(options.maxResultBytes ? budgetedPool(pool, options.maxResultBytes) : pool));
     const nameOf = options.prepareReads === false ? undefined : preparedNames();
     const prisma = new PrismaClient({ adapter });
     const sql = await postgresSession(options.databaseUrl, { connectTimeoutMs });
@@ -142,7 +145,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pglite = await PGlite.create(dataDir);
   }
   const embedded = pglite;
-  const prisma = new PrismaClient({ adapter: withStatementCounting(new PrismaPGlite(pglite)) });
+  const prisma = new PrismaClient({
+    adapter: withStatementCounting(new PrismaPGlite(options.maxResultBytes ? budgetedPGlite(pglite, options.maxResultBytes) : pglite)),
+  });
   return {
     kind: 'pglite',
     prisma,

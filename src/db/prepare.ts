@@ -5,7 +5,9 @@ import { applyMigrations } from './migrator.ts';
 
 export async function openMigratedDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'> &
-    Partial<Pick<Config, 'preparedReads'>> & { limits?: Pick<LimitsConfig, 'dbConnectTimeoutMs' | 'statementTimeoutMs'> },
+    Partial<Pick<Config, 'preparedReads'>> & {
+      limits?: Pick<LimitsConfig, 'dbConnectTimeoutMs' | 'statementTimeoutMs'> & Partial<Pick<LimitsConfig, 'maxResponseBytes'>>;
+    },
 ): Promise<{
   database: Database;
   applied: string[];
@@ -16,6 +18,7 @@ export async function openMigratedDatabase(
     connectTimeoutMs: config.limits?.dbConnectTimeoutMs,
     statementTimeoutMs: config.limits?.statementTimeoutMs,
     prepareReads: config.preparedReads,
+    maxResultBytes: config.limits?.maxResponseBytes,
   });
   try {
     const applied = await applyMigrations(database.sql);

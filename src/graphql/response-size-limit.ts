@@ -4,10 +4,13 @@
 // RESPONSE_TOO_LARGE error, and asks for smaller pages.
 // - The compiled path has PostgreSQL measure the result before it is sent (compiled-reads-plugin.ts), so a
 //   result over the limit is never loaded.
+// - The resolver path's statements are bounded as their values are parsed (src/db/result-budget.ts), so a page
+//   of large rows is not loaded whole either.
 // - Every query result (both paths) is measured here before it is serialized, as the JSON it becomes,
 //   stopping at the limit.
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { StatementTally } from '../db/statement-counter.ts';
 
 export function responseTooLargeError(bytes: number | null, maxBytes: number): GraphQLError {
   return new GraphQLError(
@@ -47,10 +50,15 @@ export function jsonSizeWithin(value: unknown, budget: number): number {
 
 export function useResponseSizeLimit(maxBytes: number): Plugin {
   return {
-    onExecute() {
+    onExecute({ args }) {
       return {
         onExecuteDone({ result, setResult }) {
           if (isAsyncIterable(result)) return;
+          // A statement loaded more than it may (src/db/result-budget.ts): whatever failed with it, this is why.
+          if ((args.contextValue as { statements?: StatementTally }).statements?.resultTooLarge) {
+            setResult({ data: null, errors: [responseTooLargeError(null, maxBytes)] });
+            return;
+          }
           const single = result as ExecutionResult;
           if (single.data == null || jsonSizeWithin(single.data, maxBytes) !== Infinity) return;
           setResult({ data: null, errors: [responseTooLargeError(null, maxBytes)] });

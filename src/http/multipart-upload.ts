@@ -124,6 +124,9 @@ function parseMultipart(request: Request, open: (body: OpenBody) => void): Promi
         return;
       }
       file = stream;
+      // The error a failed body puts on the file is the import's to read (it iterates the stream); until the
+      // import gets there (its transaction may be waiting for a connection), nobody else listens for it.
+      stream.on('error', () => {});
       const upload = new StreamedUpload(filename, mimeType, stream);
       for (const path of paths) {
         if (typeof path !== 'string' || !setPath(operations as Record<string, unknown>, path, upload)) {

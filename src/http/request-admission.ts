@@ -1,11 +1,14 @@
+// Registered before the body limit (so that an unauthenticated caller hears 401, not 413) and after the
+// multipart parser, whose parser it wraps.
+//
 // What a GraphQL request must pass before its body is read (issue 16: one unauthenticated 60 MiB body took
 // the process down, and a dropped upload held its import for 30 minutes):
 // - the caller is authenticated from the headers alone; a refused caller gets its 401 with the connection
 //   closed, and not one byte of the body is read or parsed (the principal is handed to the context, which
 //   does not verify the token again);
-// - a process-wide cap on bodies being received at once (FLOWGRAPH_MAX_PENDING_BODIES), and on the bytes of
-//   buffered bodies held by requests in flight (FLOWGRAPH_BODY_BUDGET_BYTES; uploads stream and do not
-//   count), both `503` with Retry-After;
+// - a process-wide cap on bodies being received at once (FLOWGRAPH_MAX_PENDING_BODIES), and on the heap
+//   buffered bodies take while their requests run (FLOWGRAPH_BODY_BUDGET_BYTES, each body at BODY_HEAP_FACTOR
+//   times its size; uploads stream and do not count), both `503` with Retry-After;
 // - per-user and per-process caps on open SSE streams (`429`/`503` with Retry-After);
 // - every body is read through a watchdog: a client that disconnects errors the body at once (a multipart
 //   upload's file stream with it, so its import rolls back now, not at its 30-minute transaction timeout),
@@ -22,9 +25,18 @@ import { Cap, capError, CAP_RETRY_AFTER_SECONDS, principalKey, type Release } fr
 /** A body must deliver this much per idle timeout, or the rest of itself. */
 export const IDLE_PROGRESS_BYTES = 16 * 1024;
 
+/**
+ * Heap a buffered JSON body is taken to need per byte while its request runs: the text, the parsed values
+ * (small objects take several times their JSON), GraphQL's coerced copy of the variables and the import's
+ * fingerprint; 19 MiB of `{"a":1}` rows took a 256 MiB server down. The body budget counts bodies at this
+ * weight, so the largest body the limit admits (1/64 of the heap) takes 1/4 of the heap, and the budget's
+ * default (5/16 of it) holds one such body and the small ones of every other request, never two.
+ */
+export const BODY_HEAP_FACTOR = 16;
+
 export type AdmissionLimits = Pick<
   LimitsConfig,
-  'maxPendingBodies' | 'bodyBudgetBytes' | 'uploadIdleTimeoutMs' | 'sseMaxStreams' | 'sseMaxStreamsPerUser'
+  'maxPendingBodies' | 'bodyBudgetBytes' | 'uploadIdleTimeoutMs' | 'sseMaxStreams' | 'sseMaxStreamsPerUser' | 'maxBodyBytes'
 >;
 
 export interface Admission {
@@ -124,7 +136,9 @@ function watchedBody(source: ReadableStream<Uint8Array>, watch: Watch): Readable
     }
   };
   const onClose = () => {
-    if (!watch.node?.complete) finish(new ClientGoneError());
+    // A tick later: the server itself closes a request it refuses (a body over the limit), and that refusal,
+    // arriving through the reader, is the error to report.
+    if (!watch.node?.complete) setImmediate(() => finish(new ClientGoneError()));
   };
   watch.node?.once('close', onClose);
   if (watch.node?.destroyed && !watch.node.complete) queueMicrotask(onClose);
@@ -219,12 +233,16 @@ export function requestAdmission(authenticator: Authenticator, limits: Admission
       releases.push(bodySlot);
 
       const streamed = isMultipart(request);
+      const declared = Number(node?.headers['content-length'] ?? request.headers.get('content-length') ?? 0);
+      // Over the body limit: refused next, unread, by src/http/request-body-limit.ts (413).
+      if (!streamed && declared > limits.maxBodyBytes) return;
       let reserved = 0;
       releases.push(() => {
         budgetHeld -= reserved;
         reserved = 0;
       });
-      const reserve = (bytes: number) => {
+      const reserve = (bodyBytes: number) => {
+        const bytes = bodyBytes * BODY_HEAP_FACTOR;
         if (budgetHeld + bytes > limits.bodyBudgetBytes) return false;
         budgetHeld += bytes;
         reserved += bytes;
@@ -232,16 +250,15 @@ export function requestAdmission(authenticator: Authenticator, limits: Admission
       };
       if (!streamed) {
         // A declared size is reserved before a byte is read; a chunked body reserves as it arrives.
-        const declared = Number(node?.headers['content-length'] ?? request.headers.get('content-length') ?? 0);
         if (Number.isSafeInteger(declared) && declared > 0 && !reserve(declared)) {
           releaseAll();
           throw budgetError(limits.bodyBudgetBytes);
         }
       }
-      const declaredReserved = reserved;
+      const declaredReserved = reserved / BODY_HEAP_FACTOR;
       let counted = 0;
       let extra = 0;
-      const body = watchedBody(request.body as ReadableStream<Uint8Array>, {
+      const watch: Watch = {
         idleTimeoutMs: limits.uploadIdleTimeoutMs,
         budgetLimit: limits.bodyBudgetBytes,
         // Bytes beyond what was declared (a chunked body, or a lying Content-Length) are reserved as they come.
@@ -258,11 +275,12 @@ export function requestAdmission(authenticator: Authenticator, limits: Admission
         res,
         // Without a Node response (in-process fetch) everything goes back when the body ends.
         done: res ? bodySlot : releaseAll,
-      });
+      };
       const parse = requestParser;
-      setRequestParser((req) =>
-        parse(new fetchAPI.Request(req.url, { method: req.method, headers: req.headers, body, duplex: 'half' } as RequestInit)),
-      );
+      setRequestParser((req) => {
+        const body = watchedBody(req.body as ReadableStream<Uint8Array>, watch);
+        return parse(new fetchAPI.Request(req.url, { method: req.method, headers: req.headers, body, duplex: 'half' } as RequestInit));
+      });
     },
   };
 

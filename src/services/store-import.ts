@@ -62,6 +62,13 @@ export interface StoredImport {
 
 type Format = 'csv' | 'json';
 
+/**
+ * A batch is also flushed once its rows take this much text: rows may be up to FLOWGRAPH_MAX_ROW_BYTES each,
+ * and 2,000 of 1 MiB would be a 2 GiB statement, held (twice: the rows and their joined payload) by a process
+ * with a 256 MiB heap.
+ */
+const MAX_BATCH_TEXT = 4 * 1024 * 1024;
+
 const LIMITS = { filename: 255, importType: 50, importCategory: 50, sourceSystem: 100, idempotencyKey: 255 } as const;
 
 function checkText(field: keyof typeof LIMITS, value: string | null | undefined, required: boolean): string | null {
@@ -273,6 +280,7 @@ async function storeImportNow(
         let rowNumber = 0;
         let invalid = 0;
         let batch: string[] = [];
+        let batchText = 0;
         let reported = 0;
         // At most one INSERT is in flight while the next batch is parsed, so parsing (this process) and
         // storing (the database) overlap instead of taking turns.
@@ -281,6 +289,7 @@ async function storeImportNow(
           const payload = `[${batch.join(',')}]`;
           const rowsSoFar = rowNumber;
           batch = [];
+          batchText = 0;
           await inFlight;
           // One statement per batch: the rows travel as one jsonb array parameter that PostgreSQL unpacks
           // itself. Measured 9 to 12 times faster than createMany with its bind parameters per column per
@@ -304,8 +313,10 @@ async function storeImportNow(
             for (const row of rows) {
               rowNumber += 1;
               if (row.errors.length > 0) invalid += 1;
-              batch.push(encodeRow(rowNumber, row));
-              if (batch.length >= settings.batchRows) await flush();
+              const encoded = encodeRow(rowNumber, row);
+              batch.push(encoded);
+              batchText += encoded.length;
+              if (batch.length >= settings.batchRows || batchText >= MAX_BATCH_TEXT) await flush();
             }
           }
           if (batch.length > 0) await flush();

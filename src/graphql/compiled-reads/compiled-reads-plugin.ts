@@ -200,6 +200,12 @@ export function useCompiledReads(
           return executeFn(args);
         }
         const { read } = compiled;
+        // Nothing to read (`{ __typename }`, a liveness probe): answered without a connection, which a busy pool
+        // may not have to spare.
+        if (read.rootFields.length === 0) {
+          metrics.queryPaths.inc({ path: 'compiled' });
+          return { data: read.shape([]) };
+        }
         try {
           const rows = await database.read<{ data: string | null; bytes: number }>(compiled.sql, parametersFor(read, context.viewer, compiled.params));
           const row = rows[0]!;
