@@ -3,7 +3,7 @@
 // src/config.ts reads, with the same default.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_LIMITS, loadConfig } from '../src/config.ts';
+import { ConfigError, DEFAULT_LIMITS, heapLimitMiB, loadConfig } from '../src/config.ts';
 import { DEFAULT_IMPORT_SETTINGS } from '../src/domain/import-settings.ts';
 import { TEST_AUTH_ENV } from './support/auth.ts';
 
@@ -38,6 +38,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, FLOWGRAPH_JWKS_URL: 'https://idp.example/jwks' }).auth.jwksUrl).toBe('https://idp.example/jwks');
   });
 
+  it('derives the memory budget from the heap the process runs with (issue 16)', () => {
+    const heap = heapLimitMiB() * 1024 * 1024;
+    const { limits, imports } = loadConfig({});
+    expect(limits.maxBodyBytes).toBe(Math.min(Math.floor(heap / 64), imports.maxFileBytes + 1024 * 1024));
+    expect(limits.maxResponseBytes).toBe(Math.floor(heap / 16));
+    expect(limits.readCacheBytes).toBe(Math.floor(heap / 32));
+    expect(limits.bodyBudgetBytes).toBe(Math.floor((heap * 5) / 16));
+    expect(limits.wsMaxSockets).toBe(heapLimitMiB() * 8);
+    expect(limits.maxSubscriptions).toBe(heapLimitMiB() * 16);
+    expect(limits.sseMaxStreams).toBe(heapLimitMiB() * 4);
+    expect(limits).toMatchObject({ maxListLength: 100, uploadIdleTimeoutMs: 30_000, maxPendingBodies: 64, wsMaxSocketsPerUser: 20, maxSubscriptionsPerUser: 100, sseMaxStreamsPerUser: 20 });
+    expect(loadConfig({ FLOWGRAPH_MAX_RESPONSE_BYTES: '4096', FLOWGRAPH_WS_MAX_SOCKETS: '3' }).limits).toMatchObject({ maxResponseBytes: 4_096, wsMaxSockets: 3 });
+  });
+
   it('refuses a bad value of every numeric setting, naming it', () => {
     const numeric = [
       'PORT',
@@ -65,6 +79,18 @@ describe('loadConfig', () => {
       'FLOWGRAPH_WS_INIT_TIMEOUT_MS',
       'FLOWGRAPH_WS_MAX_SUBSCRIPTIONS',
       'FLOWGRAPH_JWT_CLOCK_TOLERANCE_S',
+      'FLOWGRAPH_MAX_RESPONSE_BYTES',
+      'FLOWGRAPH_MAX_LIST_LENGTH',
+      'FLOWGRAPH_READ_CACHE_BYTES',
+      'FLOWGRAPH_UPLOAD_IDLE_TIMEOUT_MS',
+      'FLOWGRAPH_MAX_PENDING_BODIES',
+      'FLOWGRAPH_BODY_BUDGET_BYTES',
+      'FLOWGRAPH_WS_MAX_SOCKETS_PER_USER',
+      'FLOWGRAPH_WS_MAX_SOCKETS',
+      'FLOWGRAPH_MAX_SUBSCRIPTIONS_PER_USER',
+      'FLOWGRAPH_MAX_SUBSCRIPTIONS',
+      'FLOWGRAPH_SSE_MAX_STREAMS_PER_USER',
+      'FLOWGRAPH_SSE_MAX_STREAMS',
     ];
     for (const name of numeric) {
       for (const bad of ['abc', '-1', '1.5', '1e400']) {
