@@ -24,8 +24,9 @@ const VARIANTS_PER_OPERATION = 16;
 
 /**
  * Heap bytes a compiled read is taken to hold per byte of its SQL text: the text itself, the closures that
- * shape each object, their slot tables and the parameters' binders. Measured on the read benchmark's
- * queries (test/memory-budget.test.ts checks it against the heap a cache full of reads takes).
+ * shape each object, their slot tables and the parameters' binders took 8 to 11 bytes per byte of SQL on three
+ * queries measured with --expose-gc (94 KB for the 1.7 KB query of test/memory-budget.test.ts, whose SQL is
+ * 8.4 KB); the measuring statement kept next to it is one byte more.
  */
 export const HEAP_BYTES_PER_SQL_BYTE = 12;
 const FIXED_BYTES_PER_READ = 4_096;
