@@ -137,7 +137,6 @@ describe('the README configuration table', () => {
       FLOWGRAPH_MAX_TOKENS: limits.maxTokens,
       FLOWGRAPH_MAX_COST: limits.maxCost,
       FLOWGRAPH_MAX_PAGE_SIZE: limits.maxPageSize,
-      FLOWGRAPH_MAX_BODY_BYTES: limits.maxBodyBytes,
       FLOWGRAPH_MAX_UPLOAD_BYTES: DEFAULT_IMPORT_SETTINGS.maxFileBytes,
       FLOWGRAPH_MAX_ROW_BYTES: DEFAULT_IMPORT_SETTINGS.maxRowBytes,
       FLOWGRAPH_IMPORT_BATCH_ROWS: DEFAULT_IMPORT_SETTINGS.batchRows,
@@ -153,6 +152,12 @@ describe('the README configuration table', () => {
       FLOWGRAPH_WS_MAX_PAYLOAD_BYTES: limits.wsMaxPayloadBytes,
       FLOWGRAPH_WS_INIT_TIMEOUT_MS: limits.wsInitTimeoutMs,
       FLOWGRAPH_WS_MAX_SUBSCRIPTIONS: limits.wsMaxSubscriptions,
+      FLOWGRAPH_MAX_LIST_LENGTH: limits.maxListLength,
+      FLOWGRAPH_UPLOAD_IDLE_TIMEOUT_MS: limits.uploadIdleTimeoutMs,
+      FLOWGRAPH_MAX_PENDING_BODIES: limits.maxPendingBodies,
+      FLOWGRAPH_WS_MAX_SOCKETS_PER_USER: limits.wsMaxSocketsPerUser,
+      FLOWGRAPH_MAX_SUBSCRIPTIONS_PER_USER: limits.maxSubscriptionsPerUser,
+      FLOWGRAPH_SSE_MAX_STREAMS_PER_USER: limits.sseMaxStreamsPerUser,
       PORT: 4000,
       FLOWGRAPH_SHUTDOWN_GRACE_MS: 10_000,
       FLOWGRAPH_JWT_CLOCK_TOLERANCE_S: 5,
@@ -160,6 +165,22 @@ describe('the README configuration table', () => {
     for (const [name, value] of Object.entries(expected)) {
       const cells = row(name).split('|').map((cell) => cell.trim());
       expect({ name, default: cells[2]?.replaceAll(/[`,_ ]/g, '') }).toEqual({ name, default: String(value) });
+    }
+    // Defaults derived from the heap: the row names the fraction and gives the figure of npm start's 256 MiB heap.
+    const npmStartHeap = 304 * 1024 * 1024;
+    const derived: Record<string, [string, number]> = {
+      FLOWGRAPH_MAX_BODY_BYTES: ['1/64 of the heap', npmStartHeap / 64],
+      FLOWGRAPH_MAX_RESPONSE_BYTES: ['1/16 of the heap', npmStartHeap / 16],
+      FLOWGRAPH_READ_CACHE_BYTES: ['1/32 of the heap', npmStartHeap / 32],
+      FLOWGRAPH_BODY_BUDGET_BYTES: ['5/16 of the heap', (npmStartHeap * 5) / 16],
+      FLOWGRAPH_WS_MAX_SOCKETS: ['8 per MiB of heap', 304 * 8],
+      FLOWGRAPH_MAX_SUBSCRIPTIONS: ['16 per MiB of heap', 304 * 16],
+      FLOWGRAPH_SSE_MAX_STREAMS: ['4 per MiB of heap', 304 * 4],
+    };
+    for (const [name, [fraction, figure]] of Object.entries(derived)) {
+      const cell = row(name).split('|')[2] ?? '';
+      expect(cell, name).toContain(fraction);
+      expect(cell.replaceAll(',', ''), name).toContain(`(${figure} under \`npm start\`)`);
     }
   });
 });
