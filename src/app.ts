@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { getOperationAST, type ExecutionArgs } from 'graphql';
+import { getOperationAST, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -22,6 +22,7 @@ import { useOperationLimits } from './graphql/operation-limits.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { useListArgumentLimit } from './graphql/list-argument-limit.ts';
 import { useResponseSizeLimit } from './graphql/response-size-limit.ts';
+import { documentCaches } from './graphql/document-cache.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
 import { useRequestDeadline } from './graphql/request-deadline.ts';
 import { dashboardHandler } from './http/dashboard.ts';
@@ -167,6 +168,8 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
         }
       : false,
     batching: limits.maxBatch > 0 ? { limit: limits.maxBatch } : false,
+    // Bounded in bytes, not only in entries (src/graphql/document-cache.ts).
+    parserAndValidationCache: { ...documentCaches<DocumentNode, unknown>(limits.documentCacheBytes), validationCache: true },
     maskedErrors: { maskError, errorMessage: MASKED_ERROR_MESSAGE, isDev: false },
     logging: {
       // Yoga's own messages go through pino too, at the configured level.

@@ -69,6 +69,8 @@ export interface LimitsConfig {
   maxListLength: number;
   /** Bytes of compiled reads kept in the read cache (an estimate of their heap size). */
   readCacheBytes: number;
+  /** Bytes of parsed documents (and what hangs off them) kept in Yoga's document cache (an estimate). */
+  documentCacheBytes: number;
   /** An upload that delivers less than 16 KiB within this time is ended and its import rolled back. */
   uploadIdleTimeoutMs: number;
   /** Request bodies being received at once (unfinished); beyond it `503` with Retry-After. */
@@ -264,6 +266,7 @@ function loadLimits(env: Env, imports: ImportSettings = DEFAULT_IMPORT_SETTINGS,
     maxResponseBytes: integer(env, 'FLOWGRAPH_MAX_RESPONSE_BYTES', Math.floor(heap / 16), 1_024, Number.MAX_SAFE_INTEGER),
     maxListLength: integer(env, 'FLOWGRAPH_MAX_LIST_LENGTH', 100, 1, 100_000),
     readCacheBytes: integer(env, 'FLOWGRAPH_READ_CACHE_BYTES', Math.floor(heap / 32), 0, Number.MAX_SAFE_INTEGER),
+    documentCacheBytes: integer(env, 'FLOWGRAPH_DOCUMENT_CACHE_BYTES', Math.floor(heap / 16), 0, Number.MAX_SAFE_INTEGER),
     uploadIdleTimeoutMs: integer(env, 'FLOWGRAPH_UPLOAD_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
     maxPendingBodies: integer(env, 'FLOWGRAPH_MAX_PENDING_BODIES', 64, 1, 100_000),
     bodyBudgetBytes: integer(env, 'FLOWGRAPH_BODY_BUDGET_BYTES', Math.floor((heap * 5) / 16), 1_024, Number.MAX_SAFE_INTEGER),

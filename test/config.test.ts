@@ -44,6 +44,7 @@ describe('loadConfig', () => {
     expect(limits.maxBodyBytes).toBe(Math.min(Math.floor(heap / 64), imports.maxFileBytes + 1024 * 1024));
     expect(limits.maxResponseBytes).toBe(Math.floor(heap / 16));
     expect(limits.readCacheBytes).toBe(Math.floor(heap / 32));
+    expect(limits.documentCacheBytes).toBe(Math.floor(heap / 16));
     expect(limits.bodyBudgetBytes).toBe(Math.floor((heap * 5) / 16));
     expect(limits.wsMaxSockets).toBe(heapLimitMiB() * 8);
     expect(limits.maxSubscriptions).toBe(heapLimitMiB() * 16);
@@ -82,6 +83,7 @@ describe('loadConfig', () => {
       'FLOWGRAPH_MAX_RESPONSE_BYTES',
       'FLOWGRAPH_MAX_LIST_LENGTH',
       'FLOWGRAPH_READ_CACHE_BYTES',
+      'FLOWGRAPH_DOCUMENT_CACHE_BYTES',
       'FLOWGRAPH_UPLOAD_IDLE_TIMEOUT_MS',
       'FLOWGRAPH_MAX_PENDING_BODIES',
       'FLOWGRAPH_BODY_BUDGET_BYTES',
@@ -172,6 +174,7 @@ describe('the README configuration table', () => {
       FLOWGRAPH_MAX_BODY_BYTES: ['1/64 of the heap', npmStartHeap / 64],
       FLOWGRAPH_MAX_RESPONSE_BYTES: ['1/16 of the heap', npmStartHeap / 16],
       FLOWGRAPH_READ_CACHE_BYTES: ['1/32 of the heap', npmStartHeap / 32],
+      FLOWGRAPH_DOCUMENT_CACHE_BYTES: ['1/16 of the heap', npmStartHeap / 16],
       FLOWGRAPH_BODY_BUDGET_BYTES: ['5/16 of the heap', (npmStartHeap * 5) / 16],
       FLOWGRAPH_WS_MAX_SOCKETS: ['8 per MiB of heap', 304 * 8],
       FLOWGRAPH_MAX_SUBSCRIPTIONS: ['16 per MiB of heap', 304 * 16],

@@ -215,6 +215,22 @@ describe('the compiled-read cache', () => {
   }, 120_000);
 });
 
+describe('the document cache', () => {
+  it('keeps no 1 MiB documents: 300 distinct ones, valid and unparsable, leave the heap as it was', async () => {
+    const viewer = newTenant('documents');
+    const before = await heapUsedBytes();
+    for (let index = 0; index < 300; index += 1) {
+      const literal = `${index}:`.padEnd(1024 * 1024, 'x');
+      // Parsed (and refused by validation: not a uuid), or not even parsed (unterminated).
+      const query = index % 2 === 0 ? `{ masterFlow(flowId: "${literal}") { id } }` : `{ masterFlow(flowId: "${literal}) { id } }`;
+      const answer = await postGraphQL(server.url, viewer, { query });
+      expect(answer.json.errors?.length, query.slice(0, 40)).toBeGreaterThan(0);
+    }
+    // Yoga's caches kept 1,000 documents by their text: 300 MiB here.
+    expect((await heapUsedBytes()) - before).toBeLessThan(64 * MIB);
+  }, 120_000);
+});
+
 describe('response size', () => {
   it('answers RESPONSE_TOO_LARGE for two aliases of a page of ~900 KB rows, on both read paths, and smaller pages still work', async () => {
     const owner = newTenant('large-rows');
