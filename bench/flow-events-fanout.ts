@@ -208,7 +208,18 @@ async function main(): Promise<void> {
   const server = spawn(process.env.BENCH_SERVER_NODE || process.execPath, [...(process.env.BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     // Plain cursors: the subscribers read each event's position from its cursor.
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', FLOWGRAPH_SEED: '0', FLOWGRAPH_AUTH: 'dev', FLOWGRAPH_CURSOR_KEY: '' },
+    // One user holds every subscriber: lift the per-user caps (20 sockets, 100 operations) for the benchmark.
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      FLOWGRAPH_SEED: '0',
+      FLOWGRAPH_AUTH: 'dev',
+      FLOWGRAPH_CURSOR_KEY: '',
+      FLOWGRAPH_WS_MAX_SOCKETS_PER_USER: '1000000',
+      FLOWGRAPH_MAX_SUBSCRIPTIONS_PER_USER: '1000000',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

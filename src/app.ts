@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { getOperationAST, type ExecutionArgs } from 'graphql';
+import { getOperationAST, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -20,12 +20,16 @@ import { createErrorMasker, maskResultErrors, MASKED_ERROR_MESSAGE } from './gra
 import { useIntrospection } from './graphql/introspection.ts';
 import { useOperationLimits } from './graphql/operation-limits.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
+import { useListArgumentLimit } from './graphql/list-argument-limit.ts';
+import { useResponseSizeLimit } from './graphql/response-size-limit.ts';
+import { documentCaches } from './graphql/document-cache.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
 import { useRequestDeadline } from './graphql/request-deadline.ts';
 import { dashboardHandler } from './http/dashboard.ts';
 import { useStreamingMultipart } from './http/multipart-upload.ts';
 import { useRequestBodyLimit } from './http/request-body-limit.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
+import { requestAdmission } from './http/request-admission.ts';
 import { attachGraphQLWs } from './http/graphql-ws-server.ts';
 import { Drain, refuseWhileDraining, settleWindowMs } from './http/drain.ts';
 import { useDatabaseReadiness } from './http/readiness.ts';
@@ -152,7 +156,9 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   const metrics = createMetrics();
   const authenticator = createAuthenticator(config.auth);
   const { limits } = config;
-  const imports = { ...DEFAULT_IMPORT_SETTINGS, ...config.imports };
+  // On the embedded database an import holds its only session: uploads are received before it opens.
+  const imports = { ...DEFAULT_IMPORT_SETTINGS, spoolUploads: database.kind === 'pglite', ...config.imports };
+  const admission = requestAdmission(authenticator, limits);
   const hubLogger: HubLogger = config.logger ?? {
     info: (message) => logger.info(message),
     error: (message, error) => logger.error({ err: error }, message),
@@ -185,6 +191,8 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
         }
       : false,
     batching: limits.maxBatch > 0 ? { limit: limits.maxBatch } : false,
+    // Bounded in bytes, not only in entries (src/graphql/document-cache.ts).
+    parserAndValidationCache: { ...documentCaches<DocumentNode, unknown>(limits.documentCacheBytes), validationCache: true },
     maskedErrors: { maskError, errorMessage: MASKED_ERROR_MESSAGE, isDev: false },
     logging: {
       // Yoga's own messages go through pino too, at the configured level.
@@ -194,7 +202,10 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       error: (...args) => logger.error({ yoga: args.map(String).join(' ') }),
     },
     context: async (initial: InitialContext): Promise<GraphQLContext> => {
-      const principal = initial.principal ?? (await authenticator.authenticate((name) => initial.request?.headers.get(name)));
+      const principal =
+        initial.principal ??
+        admission.principalOf(initial.request) ??
+        (await authenticator.authenticate((name) => initial.request?.headers.get(name)));
       const requestId = initial.requestId ?? requestIdOf(initial.request);
       return {
         viewer: principal.viewer,
@@ -224,6 +235,9 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
         finishPushed: (result) => maskResultErrors(result, maskError),
       }),
       useStreamingMultipart(),
+      // Authenticates, and takes its slots, before a byte of the body is read (after the multipart parser it
+      // wraps, before the body limit: a caller without credentials hears 401).
+      admission.plugin,
       // Inline import rows count against this limit; uploads are limited part by part instead.
       useRequestBodyLimit(limits.maxBodyBytes),
       ...(config.metrics ? [useMetricsEndpoint(metrics, config.metricsToken)] : []),
@@ -235,12 +249,16 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       // subscriptions keep the reference executor. Before statement counting, which wraps its execute.
       useGraphQlJit({}, { enableIf: isQuery }),
       // After the JIT executor, which it falls back to for what it does not compile.
-      ...(config.compiledReads === false ? [] : [useCompiledReads(database, metrics)]),
+      ...(config.compiledReads === false
+        ? []
+        : [useCompiledReads(database, metrics, { maxResponseBytes: limits.maxResponseBytes, cacheBytes: limits.readCacheBytes })]),
+      useResponseSizeLimit(limits.maxResponseBytes),
       // Counts executions for the shutdown and gives their writes the signal to roll back at its deadline.
       // After the plugins that replace the executor (graphql-jit, compiled reads), so that it wraps theirs.
       drain.plugin(),
       useStatementCounting(config.debugSql),
       usePageSizeLimit(limits.maxPageSize),
+      useListArgumentLimit(limits.maxListLength),
       useRequestDeadline(limits.requestTimeoutMs),
       useCredentialExpiry(),
     ],

@@ -1,6 +1,7 @@
 // The validated environment. Read once, at start-up, by the entry points (server, CLIs); nothing else
 // reads process.env, so tests can build an app from an explicit configuration.
 import path from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import ms from 'ms';
 import { DEFAULT_IMPORT_SETTINGS, type ImportSettings } from './domain/import-settings.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE_CEILING } from './domain/page-size.ts';
@@ -60,6 +61,31 @@ export interface LimitsConfig {
   wsInitTimeoutMs: number;
   /** Most operations running at once on one graphql-ws socket. */
   wsMaxSubscriptions: number;
+  // The memory budget (issue 16): what one client may make this process hold, derived from the V8 heap
+  // limit where memory is what the limit protects (src/http/memory-budget.ts explains each figure).
+  /** Largest response (its JSON), checked before the rows are loaded on the compiled path. */
+  maxResponseBytes: number;
+  /** Most items in any list argument (`nodes(ids:)`, filter lists); inline import rows are limited in bytes. */
+  maxListLength: number;
+  /** Bytes of compiled reads kept in the read cache (an estimate of their heap size). */
+  readCacheBytes: number;
+  /** Bytes of parsed documents (and what hangs off them) kept in Yoga's document cache (an estimate). */
+  documentCacheBytes: number;
+  /** An upload that delivers less than 16 KiB within this time is ended and its import rolled back. */
+  uploadIdleTimeoutMs: number;
+  /** Request bodies being received at once (unfinished); beyond it `503` with Retry-After. */
+  maxPendingBodies: number;
+  /** Heap request bodies (not uploads, which stream) may take at once, each at 8× its size; beyond it `503`. */
+  bodyBudgetBytes: number;
+  /** graphql-ws sockets per user (tenant and user id), and in this process. */
+  wsMaxSocketsPerUser: number;
+  wsMaxSockets: number;
+  /** graphql-ws operations running at once per user, and in this process. */
+  maxSubscriptionsPerUser: number;
+  maxSubscriptions: number;
+  /** Open SSE streams per user, and in this process. */
+  sseMaxStreamsPerUser: number;
+  sseMaxStreams: number;
 }
 
 /** The modes NODE_ENV may name; anything else (a typo such as `prod`) stops the server. */
@@ -118,6 +144,11 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const MIB = 1024 * 1024;
+
+/** The V8 heap this process may use (`--max-old-space-size`, FLOWGRAPH_HEAP_MB under `npm start`), in MiB. */
+export function heapLimitMiB(): number {
+  return Math.max(64, Math.floor(getHeapStatistics().heap_size_limit / MIB));
+}
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -214,7 +245,8 @@ function loadImports(env: Env): ImportSettings {
   };
 }
 
-function loadLimits(env: Env, imports: ImportSettings = DEFAULT_IMPORT_SETTINGS): LimitsConfig {
+function loadLimits(env: Env, imports: ImportSettings = DEFAULT_IMPORT_SETTINGS, heapMiB = heapLimitMiB()): LimitsConfig {
+  const heap = heapMiB * MIB;
   const limits: LimitsConfig = {
     maxDepth: integer(env, 'FLOWGRAPH_MAX_DEPTH', 15, 2, 100),
     maxAliases: integer(env, 'FLOWGRAPH_MAX_ALIASES', 15, 0, 1_000),
@@ -222,7 +254,11 @@ function loadLimits(env: Env, imports: ImportSettings = DEFAULT_IMPORT_SETTINGS)
     maxTokens: integer(env, 'FLOWGRAPH_MAX_TOKENS', 2_000, 50, 100_000),
     maxCost: integer(env, 'FLOWGRAPH_MAX_COST', 1_000_000, 10, 1_000_000_000),
     maxPageSize: integer(env, 'FLOWGRAPH_MAX_PAGE_SIZE', 500, 1, MAX_PAGE_SIZE_CEILING),
-    maxBodyBytes: integer(env, 'FLOWGRAPH_MAX_BODY_BYTES', imports.maxFileBytes + MIB, 1_024, Number.MAX_SAFE_INTEGER),
+    // A JSON body is held whole, parsed (inline rows of small objects take ~10 times their text), coerced and
+    // fingerprinted, so its limit is what the heap holds without the collector stalling requests (1/64 of it,
+    // 4.75 MiB under npm start's 256 MiB old space; test/memory-budget.test.ts sends one in its worst shape),
+    // not the upload limit: files stream, inline rows do not.
+    maxBodyBytes: integer(env, 'FLOWGRAPH_MAX_BODY_BYTES', Math.min(imports.maxFileBytes + MIB, Math.floor(heap / 64)), 1_024, Number.MAX_SAFE_INTEGER),
     maxBatch: integer(env, 'FLOWGRAPH_MAX_BATCH', 0, 0, 100),
     requestTimeoutMs: integer(env, 'FLOWGRAPH_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     statementTimeoutMs: integer(env, 'FLOWGRAPH_STATEMENT_TIMEOUT_MS', 20_000, 100, 600_000),
@@ -233,6 +269,19 @@ function loadLimits(env: Env, imports: ImportSettings = DEFAULT_IMPORT_SETTINGS)
     wsMaxPayloadBytes: integer(env, 'FLOWGRAPH_WS_MAX_PAYLOAD_BYTES', MIB, 1_024, 64 * MIB),
     wsInitTimeoutMs: integer(env, 'FLOWGRAPH_WS_INIT_TIMEOUT_MS', 3_000, 100, 120_000),
     wsMaxSubscriptions: integer(env, 'FLOWGRAPH_WS_MAX_SUBSCRIPTIONS', 20, 1, 1_000),
+    maxResponseBytes: integer(env, 'FLOWGRAPH_MAX_RESPONSE_BYTES', Math.floor(heap / 16), 1_024, Number.MAX_SAFE_INTEGER),
+    maxListLength: integer(env, 'FLOWGRAPH_MAX_LIST_LENGTH', 100, 1, 100_000),
+    readCacheBytes: integer(env, 'FLOWGRAPH_READ_CACHE_BYTES', Math.floor(heap / 32), 0, Number.MAX_SAFE_INTEGER),
+    documentCacheBytes: integer(env, 'FLOWGRAPH_DOCUMENT_CACHE_BYTES', Math.floor(heap / 16), 0, Number.MAX_SAFE_INTEGER),
+    uploadIdleTimeoutMs: integer(env, 'FLOWGRAPH_UPLOAD_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    maxPendingBodies: integer(env, 'FLOWGRAPH_MAX_PENDING_BODIES', 64, 1, 100_000),
+    bodyBudgetBytes: integer(env, 'FLOWGRAPH_BODY_BUDGET_BYTES', Math.floor((heap * 5) / 16), 1_024, Number.MAX_SAFE_INTEGER),
+    wsMaxSocketsPerUser: integer(env, 'FLOWGRAPH_WS_MAX_SOCKETS_PER_USER', 20, 1, 1_000_000),
+    wsMaxSockets: integer(env, 'FLOWGRAPH_WS_MAX_SOCKETS', heapMiB * 8, 1, 1_000_000),
+    maxSubscriptionsPerUser: integer(env, 'FLOWGRAPH_MAX_SUBSCRIPTIONS_PER_USER', 100, 1, 1_000_000),
+    maxSubscriptions: integer(env, 'FLOWGRAPH_MAX_SUBSCRIPTIONS', heapMiB * 16, 1, 10_000_000),
+    sseMaxStreamsPerUser: integer(env, 'FLOWGRAPH_SSE_MAX_STREAMS_PER_USER', 20, 1, 1_000_000),
+    sseMaxStreams: integer(env, 'FLOWGRAPH_SSE_MAX_STREAMS', heapMiB * 4, 1, 1_000_000),
   };
   return limits;
 }

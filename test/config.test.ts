@@ -3,7 +3,7 @@
 // src/config.ts reads, with the same default.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_LIMITS, loadConfig } from '../src/config.ts';
+import { ConfigError, DEFAULT_LIMITS, heapLimitMiB, loadConfig } from '../src/config.ts';
 import { DEFAULT_IMPORT_SETTINGS } from '../src/domain/import-settings.ts';
 import { TEST_AUTH_ENV } from './support/auth.ts';
 
@@ -38,6 +38,21 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, FLOWGRAPH_JWKS_URL: 'https://idp.example/jwks' }).auth.jwksUrl).toBe('https://idp.example/jwks');
   });
 
+  it('derives the memory budget from the heap the process runs with (issue 16)', () => {
+    const heap = heapLimitMiB() * 1024 * 1024;
+    const { limits, imports } = loadConfig({});
+    expect(limits.maxBodyBytes).toBe(Math.min(Math.floor(heap / 64), imports.maxFileBytes + 1024 * 1024));
+    expect(limits.maxResponseBytes).toBe(Math.floor(heap / 16));
+    expect(limits.readCacheBytes).toBe(Math.floor(heap / 32));
+    expect(limits.documentCacheBytes).toBe(Math.floor(heap / 16));
+    expect(limits.bodyBudgetBytes).toBe(Math.floor((heap * 5) / 16));
+    expect(limits.wsMaxSockets).toBe(heapLimitMiB() * 8);
+    expect(limits.maxSubscriptions).toBe(heapLimitMiB() * 16);
+    expect(limits.sseMaxStreams).toBe(heapLimitMiB() * 4);
+    expect(limits).toMatchObject({ maxListLength: 100, uploadIdleTimeoutMs: 30_000, maxPendingBodies: 64, wsMaxSocketsPerUser: 20, maxSubscriptionsPerUser: 100, sseMaxStreamsPerUser: 20 });
+    expect(loadConfig({ FLOWGRAPH_MAX_RESPONSE_BYTES: '4096', FLOWGRAPH_WS_MAX_SOCKETS: '3' }).limits).toMatchObject({ maxResponseBytes: 4_096, wsMaxSockets: 3 });
+  });
+
   it('refuses a bad value of every numeric setting, naming it', () => {
     const numeric = [
       'PORT',
@@ -65,6 +80,19 @@ describe('loadConfig', () => {
       'FLOWGRAPH_WS_INIT_TIMEOUT_MS',
       'FLOWGRAPH_WS_MAX_SUBSCRIPTIONS',
       'FLOWGRAPH_JWT_CLOCK_TOLERANCE_S',
+      'FLOWGRAPH_MAX_RESPONSE_BYTES',
+      'FLOWGRAPH_MAX_LIST_LENGTH',
+      'FLOWGRAPH_READ_CACHE_BYTES',
+      'FLOWGRAPH_DOCUMENT_CACHE_BYTES',
+      'FLOWGRAPH_UPLOAD_IDLE_TIMEOUT_MS',
+      'FLOWGRAPH_MAX_PENDING_BODIES',
+      'FLOWGRAPH_BODY_BUDGET_BYTES',
+      'FLOWGRAPH_WS_MAX_SOCKETS_PER_USER',
+      'FLOWGRAPH_WS_MAX_SOCKETS',
+      'FLOWGRAPH_MAX_SUBSCRIPTIONS_PER_USER',
+      'FLOWGRAPH_MAX_SUBSCRIPTIONS',
+      'FLOWGRAPH_SSE_MAX_STREAMS_PER_USER',
+      'FLOWGRAPH_SSE_MAX_STREAMS',
     ];
     for (const name of numeric) {
       for (const bad of ['abc', '-1', '1.5', '1e400']) {
@@ -138,7 +166,6 @@ describe('the README configuration table', () => {
       FLOWGRAPH_MAX_TOKENS: limits.maxTokens,
       FLOWGRAPH_MAX_COST: limits.maxCost,
       FLOWGRAPH_MAX_PAGE_SIZE: limits.maxPageSize,
-      FLOWGRAPH_MAX_BODY_BYTES: limits.maxBodyBytes,
       FLOWGRAPH_MAX_UPLOAD_BYTES: DEFAULT_IMPORT_SETTINGS.maxFileBytes,
       FLOWGRAPH_MAX_ROW_BYTES: DEFAULT_IMPORT_SETTINGS.maxRowBytes,
       FLOWGRAPH_IMPORT_BATCH_ROWS: DEFAULT_IMPORT_SETTINGS.batchRows,
@@ -154,6 +181,12 @@ describe('the README configuration table', () => {
       FLOWGRAPH_WS_MAX_PAYLOAD_BYTES: limits.wsMaxPayloadBytes,
       FLOWGRAPH_WS_INIT_TIMEOUT_MS: limits.wsInitTimeoutMs,
       FLOWGRAPH_WS_MAX_SUBSCRIPTIONS: limits.wsMaxSubscriptions,
+      FLOWGRAPH_MAX_LIST_LENGTH: limits.maxListLength,
+      FLOWGRAPH_UPLOAD_IDLE_TIMEOUT_MS: limits.uploadIdleTimeoutMs,
+      FLOWGRAPH_MAX_PENDING_BODIES: limits.maxPendingBodies,
+      FLOWGRAPH_WS_MAX_SOCKETS_PER_USER: limits.wsMaxSocketsPerUser,
+      FLOWGRAPH_MAX_SUBSCRIPTIONS_PER_USER: limits.maxSubscriptionsPerUser,
+      FLOWGRAPH_SSE_MAX_STREAMS_PER_USER: limits.sseMaxStreamsPerUser,
       PORT: 4000,
       FLOWGRAPH_SHUTDOWN_GRACE_MS: 10_000,
       FLOWGRAPH_JWT_CLOCK_TOLERANCE_S: 5,
@@ -161,6 +194,23 @@ describe('the README configuration table', () => {
     for (const [name, value] of Object.entries(expected)) {
       const cells = row(name).split('|').map((cell) => cell.trim());
       expect({ name, default: cells[2]?.replaceAll(/[`,_ ]/g, '') }).toEqual({ name, default: String(value) });
+    }
+    // Defaults derived from the heap: the row names the fraction and gives the figure of npm start's 256 MiB heap.
+    const npmStartHeap = 304 * 1024 * 1024;
+    const derived: Record<string, [string, number]> = {
+      FLOWGRAPH_MAX_BODY_BYTES: ['1/64 of the heap', npmStartHeap / 64],
+      FLOWGRAPH_MAX_RESPONSE_BYTES: ['1/16 of the heap', npmStartHeap / 16],
+      FLOWGRAPH_READ_CACHE_BYTES: ['1/32 of the heap', npmStartHeap / 32],
+      FLOWGRAPH_DOCUMENT_CACHE_BYTES: ['1/16 of the heap', npmStartHeap / 16],
+      FLOWGRAPH_BODY_BUDGET_BYTES: ['5/16 of the heap', (npmStartHeap * 5) / 16],
+      FLOWGRAPH_WS_MAX_SOCKETS: ['8 per MiB of heap', 304 * 8],
+      FLOWGRAPH_MAX_SUBSCRIPTIONS: ['16 per MiB of heap', 304 * 16],
+      FLOWGRAPH_SSE_MAX_STREAMS: ['4 per MiB of heap', 304 * 4],
+    };
+    for (const [name, [fraction, figure]] of Object.entries(derived)) {
+      const cell = row(name).split('|')[2] ?? '';
+      expect(cell, name).toContain(fraction);
+      expect(cell.replaceAll(',', ''), name).toContain(`(${figure} under \`npm start\`)`);
     }
   });
 });

@@ -70,7 +70,13 @@ describe('SIGKILL in the middle of an import', () => {
 
   it('leaves no row of the killed import behind, and the retry with the same key succeeds exactly once', async () => {
     const upload = streamingUpload({ url: server.url, viewer, document: StoreImportDocument, variables, filename: 'big.csv' });
-    upload.write(half);
+    if (onPostgres) upload.write(half);
+    else {
+      // PGlite receives an upload into a file before its import begins (src/services/store-import.ts): the
+      // whole file is sent, and the process killed while it is being stored.
+      upload.write(content);
+      upload.end();
+    }
     // The server logs progress per batch of stored (uncommitted) rows: wait until it is well into the import.
     const progress = () =>
       [...server.output().matchAll(/import [0-9a-f-]+: (\d+) rows stored, not committed yet/g)].map((match) => Number(match[1]));

@@ -248,7 +248,7 @@ describe('graphql-ws limits', () => {
     void socket.operation('one', 'subscription { ticks }');
     void socket.operation('two', 'subscription { ticks }');
     const third = await socket.operation('three', 'subscription { ticks }');
-    expect(third).toEqual([{ id: 'three', type: 'error', payload: [expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: 2 } })] }]);
+    expect(third).toEqual([{ id: 'three', type: 'error', payload: [expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'socket', limit: 2 } })] }]);
     socket.send({ id: 'one', type: 'complete' });
     await new Promise((resolve) => setTimeout(resolve, 100));
     const fourth = socket.operation('four', 'subscription { ticks }');
@@ -333,7 +333,9 @@ describe('time limits', () => {
     const socket = net.connect(Number(port), '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     const opened = Date.now();
-    socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":');
+    // Authenticated: an unauthenticated body is refused (401) before it is read (test/memory-budget.test.ts).
+    const credentials = Object.entries(authHeaders(tenant)).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\n${credentials}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":`);
     let reply = '';
     socket.on('data', (chunk) => (reply += chunk.toString()));
     await new Promise((resolve) => socket.once('close', resolve));

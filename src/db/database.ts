@@ -10,6 +10,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+import { budgetedPGlite, budgetedPool } from './result-budget.ts';
 import { countStatement, withStatementCounting } from './statement-counter.ts';
 import { pgliteSession, postgresSession, type SqlSession } from './sql-session.ts';
 
@@ -31,6 +32,11 @@ export interface Database {
    * queries wait for an open transaction to end). Every statement is counted like Prisma's.
    */
   read<Row = Record<string, unknown>>(sql: string, params: unknown[]): Promise<Row[]>;
+  /**
+   * PostgreSQL: whether a pooled connection can be had within `timeoutMs` (false while every one is held, by
+   * imports for instance). /ready reports it; the raw `sql` session it otherwise checks is not in the pool.
+   */
+  probePool?(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -57,6 +63,8 @@ export interface DatabaseOptions {
    * directory is locked for as long as the database is open.
    */
   command?: string;
+  /** Most bytes of values one Prisma statement may return (src/db/result-budget.ts); unbounded without it. */
+  maxResultBytes?: number;
 }
 
 /**
@@ -96,7 +104,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     });
     // An idle connection the server drops must not crash the process; the pool replaces it.
     pool.on('error', () => {});
-    const adapter = withStatementCounting(new PrismaPg(pool));
+    const adapter = withStatementCounting(new PrismaPg(options.maxResultBytes ? budgetedPool(pool, options.maxResultBytes) : pool));
     const nameOf = options.prepareReads === false ? undefined : preparedNames();
     const prisma = new PrismaClient({ adapter });
     const sql = await postgresSession(options.databaseUrl, { connectTimeoutMs });
@@ -109,6 +117,24 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         countStatement();
         const name = nameOf?.(text);
         return (await pool.query(name ? { name, text, values: params } : { text, values: params })).rows as Row[];
+      },
+      async probePool(timeoutMs: number) {
+        // A connect that loses the race still gets its connection later: it is given back then.
+        const connecting = pool.connect();
+        const got = connecting.then(
+          (client) => {
+            client.release();
+            return true;
+          },
+          () => false,
+        );
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+        try {
+          return await Promise.race([got, late]);
+        } finally {
+          clearTimeout(timer);
+        }
       },
       async close() {
         await prisma.$disconnect();
@@ -136,7 +162,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     }
   }
   const embedded = pglite;
-  const prisma = new PrismaClient({ adapter: withStatementCounting(new PrismaPGlite(pglite)) });
+  const prisma = new PrismaClient({
+    adapter: withStatementCounting(new PrismaPGlite(options.maxResultBytes ? budgetedPGlite(pglite, options.maxResultBytes) : pglite)),
+  });
   return {
     kind: 'pglite',
     prisma,

@@ -5,7 +5,9 @@ import { applyMigrations } from './migrator.ts';
 
 export async function openMigratedDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'> &
-    Partial<Pick<Config, 'preparedReads'>> & { limits?: Pick<LimitsConfig, 'dbConnectTimeoutMs' | 'statementTimeoutMs'> },
+    Partial<Pick<Config, 'preparedReads'>> & {
+      limits?: Pick<LimitsConfig, 'dbConnectTimeoutMs' | 'statementTimeoutMs'> & Partial<Pick<LimitsConfig, 'maxResponseBytes'>>;
+    },
   /** Who opens the database (named when a second process is refused an embedded data directory). */
   command = 'flowgraph',
 ): Promise<{
@@ -19,6 +21,7 @@ export async function openMigratedDatabase(
     statementTimeoutMs: config.limits?.statementTimeoutMs,
     prepareReads: config.preparedReads,
     command,
+    maxResultBytes: config.limits?.maxResponseBytes,
   });
   try {
     const applied = await applyMigrations(database.sql);

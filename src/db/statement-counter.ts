@@ -9,6 +9,8 @@ import type { SqlDriverAdapter, SqlDriverAdapterFactory, Transaction } from '@pr
 
 export interface StatementTally {
   statements: number;
+  /** Set when a statement of the operation returned more than it may load (src/db/result-budget.ts). */
+  resultTooLarge?: boolean;
 }
 
 const currentTally = new AsyncLocalStorage<StatementTally>();
@@ -16,6 +18,11 @@ const currentTally = new AsyncLocalStorage<StatementTally>();
 /** Runs `fn` with every SQL statement it causes counted into `tally`. */
 export function countStatements<T>(tally: StatementTally, fn: () => T): T {
   return currentTally.run(tally, fn);
+}
+
+/** The tally of the operation running in the current context, if any. */
+export function currentStatementTally(): StatementTally | undefined {
+  return currentTally.getStore();
 }
 
 /** Counts one statement sent outside Prisma (compiled reads) into the current operation's tally. */

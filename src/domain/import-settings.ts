@@ -13,6 +13,11 @@ export interface ImportSettings {
   transactionTimeoutMs: number;
   /** Log a progress line every this many stored rows; 0 logs nothing. */
   progressEveryRows: number;
+  /**
+   * Write an upload to a temporary file before its transaction opens (the embedded database: its one
+   * session would otherwise be held, and every reader wait, for as long as the client takes to send).
+   */
+  spoolUploads?: boolean;
 }
 
 export const DEFAULT_IMPORT_SETTINGS: ImportSettings = {

@@ -3,7 +3,9 @@
 //   development headers in dev mode); a refused socket is closed with 4403, and a socket whose token
 //   expires is closed with 4403 at that moment.
 // - Limits: largest message (maxPayload, close 1009), time to send connection_init (close 4408), most
-//   operations at once per socket (the extra one gets a TOO_MANY_SUBSCRIPTIONS error).
+//   operations at once per socket (the extra one gets a TOO_MANY_SUBSCRIPTIONS error), and the caps of
+//   src/http/connection-caps.ts: sockets per user (close 4429) and per process (close 1013, try again later),
+//   operations per user and per process (TOO_MANY_SUBSCRIPTIONS with `scope`).
 // - Every operation runs through Yoga's envelop (yoga.getEnveloped), so plugins, context, limits and
 //   error masking are the same as over HTTP.
 // - Fan-out: graphql-ws' protocol server (makeServer) with flowgraph's own glue to `ws` in place of
@@ -36,13 +38,19 @@ import { MAX_TIMER_MS } from '../graphql/credential-expiry.ts';
 import type { Logger } from '../observability/logger.ts';
 import { errorCodes } from '../observability/request-logging.ts';
 import { shuttingDownError, type Drain } from './drain.ts';
+import { Cap, principalKey, type Release } from './connection-caps.ts';
 
 /** Close code for authentication failures and expiry (graphql-ws' "Forbidden"). */
 export const CLOSE_FORBIDDEN = CloseCode.Forbidden;
-/** Close code when the identity provider's keys cannot be fetched: try again later. */
+/** Close code when the identity provider's keys cannot be fetched, or the process holds all the sockets it may. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** Close code for a socket that connects while the server shuts down: reconnect (elsewhere). */
 export const CLOSE_SERVICE_RESTART = 1012;
+/**
+ * Close code for a user who has as many sockets open as one user may. graphql-ws' client treats it as fatal
+ * (it does not reconnect in a loop); the user closes another tab or connection first.
+ */
+export const CLOSE_TOO_MANY_SOCKETS = CloseCode.TooManyInitialisationRequests;
 
 /** What flowgraph keeps on each socket, next to graphql-ws' own `socket` and `request`. */
 type SocketState = {
@@ -50,6 +58,10 @@ type SocketState = {
   socketId: string;
   expiryTimer: NodeJS.Timeout;
   outbox: Outbox;
+  /** The socket's slot among its user's sockets. */
+  userSlot: Release;
+  /** The slots of the operations running on the socket, by id. */
+  operations: Map<string, Release>;
 };
 
 /**
@@ -175,6 +187,7 @@ class Outbox {
 function serveGraphQLWs(
   options: ServerOptions<Record<string, unknown>, Extra & Partial<SocketState>>,
   webSockets: WebSocketServer,
+  sockets: Cap,
   keepAlive = 12_000,
 ): { dispose(): Promise<void> } {
   const isProd = process.env.NODE_ENV === 'production';
@@ -187,6 +200,13 @@ function serveGraphQLWs(
     for (const client of webSockets.clients) client.close(CloseCode.InternalServerError, internalError(error));
   });
   webSockets.on('connection', (socket, request) => {
+    // Counted from the upgrade: a socket holds memory before it sends connection_init.
+    const slot = sockets.acquire();
+    if (typeof slot === 'string') {
+      socket.close(CLOSE_TRY_AGAIN_LATER, `Try again later: this server holds ${sockets.perProcess} sockets`);
+      return;
+    }
+    socket.once('close', slot);
     socket.once('error', (error) => {
       console.error('Internal error emitted on a WebSocket socket. Please check your implementation.', error);
       socket.close(CloseCode.InternalServerError, internalError(error));
@@ -239,7 +259,10 @@ export interface GraphQLWsOptions {
   path: string;
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   authenticator: Authenticator;
-  limits: Pick<LimitsConfig, 'wsMaxPayloadBytes' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions'>;
+  limits: Pick<
+    LimitsConfig,
+    'wsMaxPayloadBytes' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsMaxSocketsPerUser' | 'wsMaxSockets' | 'maxSubscriptionsPerUser' | 'maxSubscriptions'
+  >;
   logger: Logger;
   /** Shutdown: while it drains, new operations are refused and sockets close once their queries and mutations end. */
   drain?: Drain;
@@ -251,6 +274,11 @@ export interface GraphQLWsServer {
   /** The grace period is over: every socket is dropped. */
   terminate(): void;
   dispose(): Promise<void>;
+  /** Sockets open now (process-wide) and per user. */
+  readonly sockets: Cap;
+  readonly userSockets: Cap;
+  /** Operations running now. */
+  readonly operations: Cap;
 }
 
 /** Close reasons are limited to 123 bytes by the WebSocket protocol. */
@@ -286,8 +314,18 @@ function asOperationError(error: unknown, logger: Logger, requestId?: string): G
   return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 }
 
+function tooManyOperations(scope: 'socket' | 'user' | 'process', limit: number): GraphQLError {
+  const where = { socket: 'on one socket', user: 'for one user', process: 'on this server' }[scope];
+  return new GraphQLError(`At most ${limit} operations may run at once ${where}.`, {
+    extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope, limit, ...(scope === 'process' ? { retryable: true } : {}) },
+  });
+}
+
 export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): GraphQLWsServer {
   const { yoga, authenticator, limits, logger } = options;
+  const sockets = new Cap(Number.MAX_SAFE_INTEGER, limits.wsMaxSockets);
+  const userSockets = new Cap(limits.wsMaxSocketsPerUser, Number.MAX_SAFE_INTEGER);
+  const operations = new Cap(limits.maxSubscriptionsPerUser, limits.maxSubscriptions);
   // Ids of the queries and mutations running on each socket: a draining socket closes once they are answered.
   const running = new WeakMap<WebSocket, Set<string>>();
   const goingAway = (socket: WebSocket) => socket.close(1001, 'Going away');
@@ -334,6 +372,14 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
         ctx.extra.socketId = randomUUID();
         try {
           const principal = await authenticator.authenticate((name) => lookup(ctx.connectionParams, name));
+          const userSlot = userSockets.acquire(principalKey(principal.viewer));
+          if (typeof userSlot === 'string') {
+            logger.info({ socketId: ctx.extra.socketId, errorCodes: ['TOO_MANY_SOCKETS'] }, 'graphql-ws connection refused');
+            socket.close(CLOSE_TOO_MANY_SOCKETS, closeReason(`Too many sockets: at most ${limits.wsMaxSocketsPerUser} per user`));
+            return false;
+          }
+          ctx.extra.userSlot = userSlot;
+          ctx.extra.operations = new Map();
           ctx.extra.principal = principal;
           const remaining = principal.expiresAt === null ? null : principal.expiresAt - Date.now();
           if (remaining !== null && remaining <= MAX_TIMER_MS) {
@@ -362,20 +408,33 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
         finished(ctx.extra.socket, id);
         return errors.map(formatted);
       },
-      onComplete: (ctx, id) => finished(ctx.extra.socket, id),
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);
+        ctx.extra.userSlot?.();
+        for (const release of ctx.extra.operations?.values() ?? []) release();
+        ctx.extra.operations?.clear();
+      },
+      onComplete: (ctx, id) => {
+        ctx.extra.operations?.get(id)?.();
+        ctx.extra.operations?.delete(id);
+        finished(ctx.extra.socket, id);
       },
       onSubscribe: async (ctx, id, params) => {
         if (options.drain?.draining) return [shuttingDownError()];
         // graphql-ws has already reserved this id in ctx.subscriptions.
-        if (Object.keys(ctx.subscriptions).length > limits.wsMaxSubscriptions) {
-          return [
-            new GraphQLError(`At most ${limits.wsMaxSubscriptions} operations may run at once on one socket.`, {
-              extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: limits.wsMaxSubscriptions },
-            }),
-          ];
+        if (Object.keys(ctx.subscriptions).length > limits.wsMaxSubscriptions) return [tooManyOperations('socket', limits.wsMaxSubscriptions)];
+        const slot = operations.acquire(principalKey(ctx.extra.principal!.viewer));
+        if (typeof slot === 'string') {
+          return [tooManyOperations(slot, slot === 'user' ? limits.maxSubscriptionsPerUser : limits.maxSubscriptions)];
         }
+        // Given back when the operation completes (onComplete) or its socket closes (onClose), whichever is first;
+        // an operation refused below is never started, so its slot goes back at once.
+        ctx.extra.operations!.set(id, slot);
+        const refuse = <T>(errors: T): T => {
+          slot();
+          ctx.extra.operations!.delete(id);
+          return errors;
+        };
         const requestId = `${ctx.extra.socketId ?? 'socket'}:${id.slice(0, 64)}`;
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           req: ctx.extra.socket,
@@ -388,7 +447,7 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
         try {
           const document = parse(params.query);
           const errors = validate(schema, document);
-          if (errors.length > 0) return [...errors];
+          if (errors.length > 0) return refuse([...errors]);
           if (getOperationAST(document, params.operationName)?.operation !== 'subscription') {
             const ids = running.get(ctx.extra.socket) ?? new Set<string>();
             running.set(ctx.extra.socket, ids.add(id));
@@ -404,11 +463,12 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
           return args;
         } catch (error) {
           // Syntax errors, token limits and context failures arrive as GraphQL errors.
-          return [asOperationError(error, logger, requestId)];
+          return refuse([asOperationError(error, logger, requestId)]);
         }
       },
     },
     webSockets,
+    sockets,
   );
   return {
     drain() {
@@ -418,5 +478,8 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
       for (const socket of webSockets.clients) socket.terminate();
     },
     dispose: async () => disposable.dispose(),
+    sockets,
+    userSockets,
+    operations,
   };
 }

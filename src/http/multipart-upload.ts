@@ -81,6 +81,9 @@ function parseMultipart(request: Request, open: (body: OpenBody) => void): Promi
     }
     const body = Readable.from(request.body as unknown as AsyncIterable<Uint8Array>);
     open({ body, busboy });
+    // The file being read: when the body fails (the client went away, or stopped sending), the import reading
+    // it must hear so at once, and roll back, instead of waiting for bytes that will never come.
+    let file: Readable | undefined;
     let operations: Record<string, unknown> | Record<string, unknown>[] | undefined;
     let map: Record<string, unknown> | undefined;
     let settled = false;
@@ -120,6 +123,10 @@ function parseMultipart(request: Request, open: (body: OpenBody) => void): Promi
         stream.resume();
         return;
       }
+      file = stream;
+      // The error a failed body puts on the file is the import's to read (it iterates the stream); until the
+      // import gets there (its transaction may be waiting for a connection), nobody else listens for it.
+      stream.on('error', () => {});
       const upload = new StreamedUpload(filename, mimeType, stream);
       for (const path of paths) {
         if (typeof path !== 'string' || !setPath(operations as Record<string, unknown>, path, upload)) {
@@ -139,8 +146,15 @@ function parseMultipart(request: Request, open: (body: OpenBody) => void): Promi
         resolve(operations as GraphQLParams | GraphQLParams[]);
       }
     });
-    busboy.on('error', fail);
-    body.on('error', fail);
+    busboy.on('error', (error: Error) => {
+      file?.destroy(error);
+      fail(error);
+    });
+    body.on('error', (error) => {
+      file?.destroy(error);
+      busboy.destroy();
+      fail(error);
+    });
     body.pipe(busboy);
   });
 }
@@ -152,7 +166,8 @@ export function useStreamingMultipart(): Plugin {
     onRequestParse({ request, setRequestParser }) {
       const type = request.headers.get('content-type') ?? '';
       if (request.method === 'POST' && type.toLowerCase().startsWith('multipart/form-data')) {
-        setRequestParser((req) => parseMultipart(req, (body) => open.set(req, body)));
+        // Kept under the request Yoga answers (the parser may be handed a wrapped copy of it).
+        setRequestParser((req) => parseMultipart(req, (body) => open.set(request, body)));
       }
     },
     onResponse({ request }) {

@@ -6,7 +6,8 @@ import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
 function tooLarge(limit: number) {
   return createGraphQLError(`The request body is larger than ${limit} bytes.`, {
-    extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' },
+    // The connection closes after the answer: the rest of the body is not received only to be thrown away.
+    extensions: { http: { status: 413, headers: { connection: 'close' } }, code: 'REQUEST_ENTITY_TOO_LARGE' },
   });
 }
 

@@ -37,6 +37,8 @@ import {
   type GraphQLObjectType,
   type GraphQLOutputType,
   type SelectionSetNode,
+  type ValueNode,
+  type VariableNode,
 } from 'graphql';
 import type { Tenant } from '../../domain/flow-event-filter.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE_CEILING } from '../../domain/page-size.ts';
@@ -59,11 +61,28 @@ export class NotCompilable extends Error {}
 /** A value the database returned that the GraphQL type would refuse: let the resolvers answer, with their error. */
 export class UnexpectedValue extends Error {}
 
+/**
+ * A variable's value that the compiled read cannot bind (a cursor it cannot place): the resolvers answer this
+ * request, and the same read still serves the next request, whose value may bind.
+ */
+export class UnbindableValue extends NotCompilable {}
+
+/** The coerced variables of a request, as graphql-js hands them to resolvers. */
+export type CoercedVariables = Record<string, unknown>;
+
 export interface CompiledRead {
   /** $1 and $2 are the viewer's client account and engagement: see `parametersFor`. */
   sql: string;
-  /** $3 onwards. */
+  /** $3 onwards, for the variables it was compiled with. */
   params: unknown[];
+  /**
+   * Variables whose values reach the statement only as parameters (every use of them is bound): the same
+   * read answers any value of theirs with the same nullness, through `bind`. Every other variable shaped
+   * the statement (a page size, a directive, an ordering).
+   */
+  boundVariables: ReadonlySet<string>;
+  /** $3 onwards for other variables (same values for the other variables); UnbindableValue when one cannot be. */
+  bind(variables: CoercedVariables): unknown[];
   /** The response's `data`, from the statement's single `data` column. */
   shape(data: unknown): Record<string, unknown>;
   /** The operation's root fields (what the resolvers would have run), for reporting a failed statement. */
@@ -71,8 +90,18 @@ export interface CompiledRead {
 }
 
 /** The statement's parameters for one viewer. */
-export function parametersFor(read: CompiledRead, tenant: Tenant): unknown[] {
-  return [tenant.clientAccountId, tenant.engagementId, ...read.params];
+export function parametersFor(read: CompiledRead, tenant: Tenant, params: unknown[] = read.params): unknown[] {
+  return [tenant.clientAccountId, tenant.engagementId, ...params];
+}
+
+/** The variable an argument (or a field of an object argument, by `path`) is, when it is one directly. */
+export function variableAt(node: FieldNode, path: readonly string[]): VariableNode | undefined {
+  let value: ValueNode | undefined = node.arguments?.find((argument) => argument.name.value === path[0])?.value;
+  for (const name of path.slice(1)) {
+    if (value?.kind !== Kind.OBJECT) return undefined;
+    value = value.fields.find((field) => field.name.value === name)?.value;
+  }
+  return value?.kind === Kind.VARIABLE ? value : undefined;
 }
 
 type Row = unknown[];
@@ -101,6 +130,10 @@ class Compilation {
   readonly params: unknown[];
   /** The type of each parameter, by position. */
   readonly casts: string[] = ['uuid', 'uuid'];
+  /** How each parameter ($3 onwards) is computed from a request's variables. */
+  readonly binders: ((variables: CoercedVariables) => unknown)[] = [];
+  /** Variable occurrences whose value went only into a parameter's binder. */
+  readonly bound = new Set<VariableNode>();
   private aliases = 0;
 
   constructor(
@@ -119,8 +152,15 @@ class Compilation {
   }
 
   param(value: unknown, cast: string): string {
+    return this.boundParam(value, cast, () => value);
+  }
+
+  /** A parameter recomputed from each request's variables by `binder`; `variable` is the occurrence it binds. */
+  boundParam(value: unknown, cast: string, binder: (variables: CoercedVariables) => unknown, variable?: VariableNode): string {
     this.params.push(value);
     this.casts.push(cast);
+    this.binders.push(binder);
+    if (variable) this.bound.add(variable);
     return `$${this.params.length}::${cast}`;
   }
 
@@ -359,9 +399,13 @@ function compileField(
       const child = compilation.alias();
       const conditions = [joinCondition(source.relation, child, alias), compilation.tenantCondition(child)];
       for (const [argument, column] of Object.entries(source.filters ?? {})) {
-        if (args[argument] != null) conditions.push(`${columnSql(child, column)} = ${compilation.param(args[argument], 'boolean')}`);
+        if (args[argument] == null) continue;
+        const node = nodes[0]!;
+        const bind = (variables: CoercedVariables) => getArgumentValues(field, node, variables)[argument];
+        conditions.push(`${columnSql(child, column)} = ${compilation.boundParam(args[argument], 'boolean', bind, variableAt(node, [argument]))}`);
       }
       return compileConnection(builder, objectTypeOf(field), nodes, args, {
+        field,
         target,
         alias: child,
         where: conditions.join(' AND '),
@@ -383,6 +427,8 @@ function joinCondition(relation: Relation, child: string, parent: string): strin
 }
 
 interface ConnectionSource {
+  /** The connection field (its arguments are read again from each request's variables). */
+  field: GraphQLField<unknown, unknown>;
   target: GraphQLObjectType;
   alias: string;
   where: string;
@@ -399,15 +445,20 @@ interface ConnectionSource {
  * does not exist gives no rows. Orders over a nullable column (which state where nulls go) are left to the
  * resolvers.
  */
-function afterCursor(compilation: Compilation, source: ConnectionSource, table: string, after: unknown): string {
+function cursorValue(after: unknown): string {
   let value: unknown;
   try {
     value = parsePrismaCursor(after);
   } catch {
-    throw new NotCompilable('cursor');
+    throw new UnbindableValue('cursor');
   }
-  if (typeof value !== 'string' || !isUuid(value)) throw new NotCompilable('cursor');
-  const cursor = compilation.param(value, 'uuid');
+  if (typeof value !== 'string' || !isUuid(value)) throw new UnbindableValue('cursor');
+  return value;
+}
+
+function afterCursor(compilation: Compilation, source: ConnectionSource, table: string, after: unknown, node: FieldNode): string {
+  const bind = (variables: CoercedVariables) => cursorValue(getArgumentValues(source.field, node, variables).after);
+  const cursor = compilation.boundParam(cursorValue(after), 'uuid', bind, variableAt(node, ['after']));
   const keys = source.order.map(sortKey);
   if (keys.some(([, direction]) => typeof direction !== 'string')) throw new NotCompilable('cursor over a nullable order');
   const position = (field: string) =>
@@ -442,7 +493,7 @@ function compileConnection(
   if (!Number.isSafeInteger(limit) || limit < 1) throw new NotCompilable('page size');
   const table = quote(modelOf(source.target).table);
   const { alias } = source;
-  const where = args.after == null ? source.where : `${source.where} AND ${afterCursor(compilation, source, table, args.after)}`;
+  const where = args.after == null ? source.where : `${source.where} AND ${afterCursor(compilation, source, table, args.after, nodes[0]!)}`;
 
   const connectionFields = compilation.collectFields(connectionType, subSelections(nodes));
   const nodeSelections: SelectionSetNode[] = [];
@@ -545,6 +596,33 @@ function compileConnection(
   };
 }
 
+/** The variables every occurrence of which (in the operation's selections and fragments) is in `bound`. */
+function boundVariables(
+  selectionSet: SelectionSetNode,
+  fragments: readonly FragmentDefinitionNode[],
+  bound: ReadonlySet<VariableNode>,
+): Set<string> {
+  const unbound = new Set<string>();
+  const candidates = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) walk(item);
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    const node = value as { kind?: string };
+    if (node.kind === Kind.VARIABLE) {
+      const variable = node as VariableNode;
+      (bound.has(variable) ? candidates : unbound).add(variable.name.value);
+      return;
+    }
+    for (const [key, child] of Object.entries(node)) if (key !== 'loc') walk(child);
+  };
+  walk(selectionSet);
+  for (const fragment of fragments) walk(fragment.selectionSet);
+  return new Set([...candidates].filter((name) => !unbound.has(name)));
+}
+
 /**
  * The compiled form of a query operation, or NotCompilable. It depends on the document, the operation name
  * and the variables only; the tenant that scopes every table it reads (as tenantWhere does on the
@@ -578,9 +656,16 @@ export function compileRead(args: ExecutionArgs): CompiledRead {
       const type = objectTypeOf(field);
       const alias = compilation.alias();
       const object = compileObject(compilation, type, subSelections(nodes), alias);
+      const node = nodes[0]!;
+      const flowId = compilation.boundParam(
+        fieldArgs.flowId,
+        'uuid',
+        (variables) => getArgumentValues(field, node, variables).flowId,
+        variableAt(node, ['flowId']),
+      );
       const slot = root.slot(
         `(SELECT json_build_array(${object.slots.join(', ')}) FROM ${quote(modelOf(type).table)} ${alias} ` +
-          `WHERE ${columnSql(alias, 'flowId')} = ${compilation.param(fieldArgs.flowId, 'uuid')} AND ${compilation.tenantCondition(alias)} LIMIT 1)`,
+          `WHERE ${columnSql(alias, 'flowId')} = ${flowId} AND ${compilation.tenantCondition(alias)} LIMIT 1)`,
       );
       entries.push([key, (row) => (row[slot] === null ? null : object.build(row[slot] as Row))]);
     } else if (name === 'masterFlows') {
@@ -588,14 +673,20 @@ export function compileRead(args: ExecutionArgs): CompiledRead {
       const alias = compilation.alias();
       const conditions = [compilation.tenantCondition(alias)];
       const filter = (fieldArgs.filter ?? {}) as Record<string, unknown>;
-      for (const [argument, field] of Object.entries(MASTER_FLOW_FILTER_FIELDS)) {
-        if (filter[argument] != null) conditions.push(`${columnSql(alias, field)} = ANY(${compilation.param(filter[argument], 'text[]')})`);
+      for (const [argument, column] of Object.entries(MASTER_FLOW_FILTER_FIELDS)) {
+        if (filter[argument] == null) continue;
+        const node = nodes[0]!;
+        const bind = (variables: CoercedVariables) =>
+          ((getArgumentValues(field, node, variables).filter ?? {}) as Record<string, unknown>)[argument];
+        const list = compilation.boundParam(filter[argument], 'text[]', bind, variableAt(node, ['filter', argument]));
+        conditions.push(`${columnSql(alias, column)} = ANY(${list})`);
       }
       const order = ROOT_MASTER_FLOW_ORDERINGS[String(fieldArgs.orderBy ?? 'CREATED_AT_DESC')];
       if (!order) throw new NotCompilable('ordering');
       entries.push([
         key,
         compileConnection(root, objectTypeOf(field), nodes, fieldArgs, {
+          field,
           target,
           alias,
           where: conditions.join(' AND '),
@@ -613,9 +704,12 @@ export function compileRead(args: ExecutionArgs): CompiledRead {
   const parameters = compilation.casts.map((cast, index) => `$${index + 1}::${cast}`).join(', ');
   const sql = `SELECT json_build_array(${root.slots.join(', ')}) AS data FROM (SELECT ${parameters}) AS parameters`;
   const shape = objectOf(entries);
+  const binders = compilation.binders;
   return {
     sql,
     params: compilation.params.slice(2),
+    boundVariables: boundVariables(operation.selectionSet, Object.values(fragments), compilation.bound),
+    bind: (variables) => binders.map((binder) => binder(variables)),
     rootFields,
     shape: (data) => shape(data as Row),
   };
