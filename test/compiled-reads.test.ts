@@ -99,8 +99,10 @@ async function expectSameAnswer(
 
 beforeAll(async () => {
   database = await testDatabase();
-  compiled = testApp(database, { debugSql: true });
-  reference = testApp(database, { debugSql: true, compiledReads: false });
+  // EVERYTHING at page sizes of 50 costs more than the default limit admits (test/query-cost.test.ts tests it).
+  const limits = { maxCost: 100_000_000 };
+  compiled = testApp(database, { debugSql: true, limits });
+  reference = testApp(database, { debugSql: true, compiledReads: false, limits });
   tenant = newTenant();
   other = newTenant();
   const base = new Date('2026-03-01T10:00:00.000Z');
