@@ -22,6 +22,7 @@ import { useOperationLimits } from './graphql/operation-limits.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
 import { useRequestDeadline } from './graphql/request-deadline.ts';
+import { corsPolicy } from './http/cors.ts';
 import { dashboardHandler } from './http/dashboard.ts';
 import { useStreamingMultipart } from './http/multipart-upload.ts';
 import { useRequestBodyLimit } from './http/request-body-limit.ts';
@@ -47,7 +48,7 @@ export type AppConfig = Pick<
   Config,
   'port' | 'host' | 'debugSql' | 'shutdownGraceMs' | 'auth' | 'limits' | 'introspection' | 'graphiql' | 'metrics' | 'logLevel'
 > &
-  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads' | 'cursorKey'>> & {
+  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads' | 'cursorKey' | 'corsOrigins'>> & {
     /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
     imports?: Partial<Config['imports']>;
     onImportProgress?: (progress: ImportProgress) => void;
@@ -145,6 +146,8 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     schema: options.schema ?? flowgraphSchema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
+    // No CORS but for the listed origins (src/http/cors.ts): Yoga's default reflects every origin.
+    cors: corsPolicy(config.corsOrigins ?? []),
     landingPage: false,
     // Replaced by useStreamingMultipart: the built-in parser buffers whole uploads in memory.
     multipart: false,
@@ -244,7 +247,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       void yoga(request, response);
     },
   );
-  const wsServer = attachGraphQLWs(server, { path: GRAPHQL_PATH, yoga, authenticator, limits, logger });
+  const wsServer = attachGraphQLWs(server, { path: GRAPHQL_PATH, yoga, authenticator, limits, logger, corsOrigins: config.corsOrigins ?? [] });
 
   let stopping: Promise<void> | undefined;
 

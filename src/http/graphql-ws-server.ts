@@ -28,6 +28,7 @@ import {
 } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { DEVELOPMENT_HEADERS, isCrossOrigin, webSocketOriginAllowed } from './cors.ts';
 import { AuthenticationError } from '../auth/auth-errors.ts';
 import type { Authenticator, Principal } from '../auth/authenticate.ts';
 import type { LimitsConfig } from '../config.ts';
@@ -238,6 +239,8 @@ export interface GraphQLWsOptions {
   authenticator: Authenticator;
   limits: Pick<LimitsConfig, 'wsMaxPayloadBytes' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions'>;
   logger: Logger;
+  /** Origins of other web pages allowed to open sockets (src/http/cors.ts); the server's own always may. */
+  corsOrigins?: readonly string[];
 }
 
 /** Close reasons are limited to 123 bytes by the WebSocket protocol. */
@@ -282,6 +285,9 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
     // ws' default, stated because it matters: compressing would cost a deflate per message and subscriber,
     // since each subscriber's message differs (its operation id), and hold a zlib context per socket.
     perMessageDeflate: false,
+    // Browsers send no preflight for WebSockets: a socket opened by another page is refused at the upgrade (403).
+    verifyClient: ({ origin, req }: { origin: string | undefined; req: import('node:http').IncomingMessage }) =>
+      webSocketOriginAllowed(origin, req.headers.host, options.corsOrigins ?? []),
   });
 
   const disposable = serveGraphQLWs(
@@ -307,7 +313,11 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
         const { socket } = ctx.extra;
         ctx.extra.socketId = randomUUID();
         try {
-          const principal = await authenticator.authenticate((name) => lookup(ctx.connectionParams, name));
+          // A page of another (listed) origin authenticates with a bearer token, never the development headers.
+          const foreign = isCrossOrigin(ctx.extra.request.headers.origin, ctx.extra.request.headers.host);
+          const principal = await authenticator.authenticate((name) =>
+            foreign && DEVELOPMENT_HEADERS.has(name) ? undefined : lookup(ctx.connectionParams, name),
+          );
           ctx.extra.principal = principal;
           const remaining = principal.expiresAt === null ? null : principal.expiresAt - Date.now();
           if (remaining !== null && remaining <= MAX_TIMER_MS) {

@@ -1,0 +1,182 @@
+// Development mode is for this machine only. A server in development mode (as `npm start` runs it) listens on
+// 127.0.0.1 unless HOST says otherwise, and a web page of another origin, in a real Chromium, can neither read
+// nor write its tenants: not with fetch and the development headers, not with the printed token, not over a
+// WebSocket. The dashboard, on the server's own origin, still works, live. Origins listed in
+// FLOWGRAPH_CORS_ORIGINS may call the API with a bearer token, never with the development headers.
+import { mkdtemp } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_VIEWER } from '../../src/services/demo-seed.ts';
+import { hasChromium, launchBrowser } from '../support/browser.ts';
+import { startServer, type ServerProcess } from '../support/server-process.ts';
+
+const DEV_HEADERS = {
+  'x-client-account-id': DEMO_VIEWER.clientAccountId,
+  'x-engagement-id': DEMO_VIEWER.engagementId,
+  'x-user-id': DEMO_VIEWER.userId,
+};
+
+/** What a page of another origin tries; each attempt reports what it could read, or its error. */
+async function attack(page: Page, api: string, token: string) {
+  return page.evaluate(
+    async ({ api, token, devHeaders }) => {
+      const post = async (headers: Record<string, string>, query: string) => {
+        try {
+          const response = await fetch(`${api}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            body: JSON.stringify({ query }),
+          });
+          return { read: await response.text() };
+        } catch (error) {
+          return { error: String(error) };
+        }
+      };
+      const socket = (payload: Record<string, string>) =>
+        new Promise<{ read?: string; error?: string }>((resolve) => {
+          const ws = new WebSocket(`${api.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+          ws.onopen = () => ws.send(JSON.stringify({ type: 'connection_init', payload }));
+          ws.onmessage = (message) => {
+            const frame = JSON.parse(String(message.data)) as { type: string };
+            if (frame.type === 'connection_ack') {
+              ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ masterFlows { totalCount } }' } }));
+            } else {
+              resolve({ read: String(message.data) });
+              ws.close();
+            }
+          };
+          ws.onclose = (event) => resolve({ error: `closed ${event.code}` });
+          ws.onerror = () => resolve({ error: 'socket refused' });
+        });
+      const flowsQuery = '{ masterFlows { totalCount edges { node { flowId flowName } } } }';
+      return {
+        readWithDevHeaders: await post(devHeaders, flowsQuery),
+        readWithToken: await post({ authorization: `Bearer ${token}` }, flowsQuery),
+        writeWithDevHeaders: await post(
+          devHeaders,
+          'mutation { storeImport(input: { rows: [{ hostname: "evil" }], filename: "evil.json", importType: "servers" }) { __typename } }',
+        ),
+        socketWithDevHeaders: await socket(devHeaders),
+        socketWithToken: await socket({ authorization: `Bearer ${token}` }),
+      };
+    },
+    { api, token, devHeaders: DEV_HEADERS },
+  );
+}
+
+/** A page on an origin of its own (another port of this machine), where the attack runs. */
+async function otherOrigin(): Promise<{ server: Server; origin: string }> {
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>another site</title><p>hello</p>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://localhost:${(server.address() as AddressInfo).port}` };
+}
+
+function tokenOf(server: ServerProcess): string {
+  const match = /authorization: Bearer (\S+)/.exec(server.output());
+  if (!match) throw new Error(`no development token printed:\n${server.output()}`);
+  return match[1]!;
+}
+
+async function flowCount(server: ServerProcess): Promise<number> {
+  // From Node, not a browser: no Origin, the development headers work as always.
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...DEV_HEADERS },
+    body: JSON.stringify({ query: '{ masterFlows { totalCount } }' }),
+  });
+  return ((await response.json()) as { data: { masterFlows: { totalCount: number } } }).data.masterFlows.totalCount;
+}
+
+/** Whether a TCP connection to host:port is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function devServer(env: Record<string, string | undefined> = {}): Promise<ServerProcess> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flowgraph-cross-origin-'));
+  // HOST undefined: the default of development mode, not the 127.0.0.1 test servers are given.
+  return startServer({ FLOWGRAPH_DATA_DIR: dataDir, FLOWGRAPH_SEED: '1', DATABASE_URL: '', FLOWGRAPH_AUTH: 'dev', HOST: undefined, ...env });
+}
+
+describe.runIf(hasChromium)('development mode and other origins', () => {
+  let server: ServerProcess;
+  let listed: ServerProcess;
+  let site: { server: Server; origin: string };
+  let browser: Browser;
+
+  beforeAll(async () => {
+    site = await otherOrigin();
+    [server, listed] = await Promise.all([
+      devServer(),
+      devServer({ FLOWGRAPH_CORS_ORIGINS: site.origin, HOST: '0.0.0.0' }),
+    ]);
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop('SIGKILL');
+    await listed?.stop('SIGKILL');
+    await new Promise((resolve) => site?.server.close(resolve));
+  });
+
+  it('listens on 127.0.0.1 only, unless HOST is set', async () => {
+    // Linux routes all of 127.0.0.0/8 to the loopback interface: a server on 0.0.0.0 accepts on 127.0.0.2 too.
+    expect(await accepts('127.0.0.1', server.port)).toBe(true);
+    expect(await accepts('127.0.0.2', server.port)).toBe(false);
+    expect(server.output()).toMatch(/listening at http:\/\/localhost:\d+\/graphql on 127\.0\.0\.1/);
+    expect(await accepts('127.0.0.2', listed.port)).toBe(true);
+  });
+
+  it('lets a page of another origin neither read nor write, nor open a socket', async () => {
+    const before = await flowCount(server);
+    expect(before).toBe(3);
+    const page = await browser.newPage();
+    await page.goto(site.origin);
+    const result = await attack(page, server.url, tokenOf(server));
+    expect(result.readWithDevHeaders).toEqual({ error: expect.stringContaining('Failed to fetch') });
+    expect(result.readWithToken).toEqual({ error: expect.stringContaining('Failed to fetch') });
+    expect(result.writeWithDevHeaders).toEqual({ error: expect.stringContaining('Failed to fetch') });
+    expect(result.socketWithDevHeaders).toEqual({ error: 'socket refused' });
+    expect(result.socketWithToken).toEqual({ error: 'socket refused' });
+    // The preflighted write never ran.
+    expect(await flowCount(server)).toBe(before);
+    await page.close();
+  });
+
+  it('lets a listed origin call the API with a bearer token, never with the development headers', async () => {
+    const before = await flowCount(listed);
+    const page = await browser.newPage();
+    await page.goto(site.origin);
+    const result = await attack(page, listed.url, tokenOf(listed));
+    expect(result.readWithToken.read).toContain('"totalCount":3');
+    expect(result.readWithDevHeaders).toEqual({ error: expect.stringContaining('Failed to fetch') });
+    expect(result.writeWithDevHeaders).toEqual({ error: expect.stringContaining('Failed to fetch') });
+    // A listed origin may open a socket, with a token only.
+    expect(result.socketWithToken.read).toContain('"totalCount":3');
+    expect(result.socketWithDevHeaders).toEqual({ error: 'closed 4403' });
+    expect(await flowCount(listed)).toBe(before);
+    await page.close();
+  });
+
+  it('serves the dashboard on its own origin, live', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/dashboard/`);
+    await page.locator('#connection[data-state=live]').waitFor();
+    await page.locator('[data-testid=flows-table] tbody tr').first().waitFor();
+    expect(await page.locator('[data-testid=flows-table] tbody tr').count()).toBe(3);
+    await page.close();
+  });
+});
