@@ -53,6 +53,8 @@ export interface StoredImport {
   dataImportId: string;
   /** True when an earlier import with the same idempotency key and content was returned instead. */
   replayed: boolean;
+  /** Raw import records this call stored (0 when replayed). */
+  rowsStored: number;
 }
 
 type Format = 'csv' | 'json';
@@ -177,7 +179,7 @@ export async function storeImport(
     if (!sameDetails || earlier.contentSha256 !== (await contentSha256(input, settings))) {
       throw new IdempotencyConflictError(idempotencyKey);
     }
-    return { flowId: earlier.masterFlowId, dataImportId: earlier.id, replayed: true };
+    return { flowId: earlier.masterFlowId, dataImportId: earlier.id, replayed: true, rowsStored: 0 };
   };
 
   const earlier = await replay();
@@ -186,6 +188,8 @@ export async function storeImport(
   const prepared = prepare(input, details.filename, settings);
   const flowId = randomUUID();
   const dataImportId = randomUUID();
+  // The rows of the attempt that committed (a retried transaction counts again from 0).
+  let committedRows = () => 0;
   try {
     await runWrite(
       prisma,
@@ -229,6 +233,7 @@ export async function storeImport(
 
         let rowNumber = 0;
         let invalid = 0;
+        committedRows = () => rowNumber;
         let batch: string[] = [];
         let reported = 0;
         // At most one INSERT is in flight while the next batch is parsed, so parsing (this process) and
@@ -334,5 +339,5 @@ export async function storeImport(
     }
     throw error;
   }
-  return { flowId, dataImportId, replayed: false };
+  return { flowId, dataImportId, replayed: false, rowsStored: committedRows() };
 }

@@ -171,12 +171,39 @@ describe.runIf(hasChromium)('development mode and other origins', () => {
     await page.close();
   });
 
-  it('serves the dashboard on its own origin, live', async () => {
+  it('serves the dashboard on its own origin, live, under a Content-Security-Policy that refuses inline code', async () => {
     const page = await browser.newPage();
-    await page.goto(`${server.url}/dashboard/`);
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    const response = await page.goto(`${server.url}/dashboard/`);
+    expect(response!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(response!.headers()['x-frame-options']).toBe('DENY');
     await page.locator('#connection[data-state=live]').waitFor();
     await page.locator('[data-testid=flows-table] tbody tr').first().waitFor();
     expect(await page.locator('[data-testid=flows-table] tbody tr').count()).toBe(3);
+    // The dashboard itself needs nothing the policy refuses …
+    expect(violations).toEqual([]);
+    // … and an injected inline script does not run.
+    await expect(page.addScriptTag({ content: 'window.injected = true;' })).rejects.toThrow();
+    expect(await page.evaluate(() => (window as { injected?: boolean }).injected)).toBeUndefined();
+    await page.close();
+  });
+
+  it('cannot be framed by a page of another origin', async () => {
+    const page = await browser.newPage();
+    await page.goto(site.origin);
+    await page.evaluate((src) => {
+      const frame = document.createElement('iframe');
+      frame.src = src;
+      document.body.append(frame);
+      return new Promise((resolve) => frame.addEventListener('load', resolve));
+    }, `${server.url}/dashboard/`);
+    const framed = page.frames().find((frame) => frame !== page.mainFrame())!;
+    // Chromium shows its own error page in place of a frame the site refuses.
+    expect(framed.url()).not.toContain('/dashboard/');
+    expect(await framed.locator('[data-testid=flows-table]').count()).toBe(0);
     await page.close();
   });
 });
