@@ -33,7 +33,7 @@ import { AuthenticationError } from '../auth/auth-errors.ts';
 import type { Authenticator, Principal } from '../auth/authenticate.ts';
 import type { LimitsConfig } from '../config.ts';
 import type { GraphQLContext, SubscriptionOutlet } from '../context.ts';
-import { MAX_TIMER_MS } from '../graphql/credential-expiry.ts';
+import { setLongTimeout, type LongTimer } from '../graphql/credential-expiry.ts';
 import type { Logger } from '../observability/logger.ts';
 import { errorCodes } from '../observability/request-logging.ts';
 
@@ -46,7 +46,7 @@ export const CLOSE_TRY_AGAIN_LATER = 1013;
 type SocketState = {
   principal: Principal;
   socketId: string;
-  expiryTimer: NodeJS.Timeout;
+  expiryTimer?: LongTimer;
   outbox: Outbox;
 };
 
@@ -319,11 +319,10 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
             foreign && DEVELOPMENT_HEADERS.has(name) ? undefined : lookup(ctx.connectionParams, name),
           );
           ctx.extra.principal = principal;
-          const remaining = principal.expiresAt === null ? null : principal.expiresAt - Date.now();
-          if (remaining !== null && remaining <= MAX_TIMER_MS) {
-            ctx.extra.expiryTimer = setTimeout(
+          if (principal.expiresAt !== null) {
+            ctx.extra.expiryTimer = setLongTimeout(
               () => socket.close(CLOSE_FORBIDDEN, 'Forbidden: credentials expired'),
-              Math.max(0, remaining),
+              principal.expiresAt - Date.now(),
             );
           }
           return true;
@@ -344,7 +343,7 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
       },
       onError: (_ctx, _id, _payload, errors) => errors.map(formatted),
       onClose: (ctx) => {
-        clearTimeout(ctx.extra.expiryTimer);
+        ctx.extra.expiryTimer?.cancel();
       },
       onSubscribe: async (ctx, id, params) => {
         // graphql-ws has already reserved this id in ctx.subscriptions.
