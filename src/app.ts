@@ -19,6 +19,7 @@ import { useCredentialExpiry } from './graphql/credential-expiry.ts';
 import { createErrorMasker, maskResultErrors, MASKED_ERROR_MESSAGE } from './graphql/error-masking.ts';
 import { useIntrospection } from './graphql/introspection.ts';
 import { useOperationLimits } from './graphql/operation-limits.ts';
+import { useReservedAliases } from './graphql/reserved-aliases.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
 import { useRequestDeadline } from './graphql/request-deadline.ts';
@@ -210,6 +211,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       useDatabaseReadiness(database, limits.readyTimeoutMs),
       useIntrospection(config.introspection),
       ...useOperationLimits(limits, { blockFieldSuggestions: !config.introspection }),
+      useReservedAliases(),
       // Queries run as code compiled once per document (graphql-jit) instead of graphql-js' interpreter: the
       // flow graph resolves thousands of fields per page (bench/RESULTS.md, reads). Mutations and
       // subscriptions keep the reference executor. Before statement counting, which wraps its execute.

@@ -222,6 +222,65 @@ describe('compiled reads', () => {
     await expectSameAnswer(query, { first: 2, after: 'not a cursor' }, 'resolvers');
   });
 
+  it('treat a cursor of another flow, import or tenant like a missing one, on both paths', async () => {
+    const flowPage = `query Records($flowId: UUID!, $after: String, $valid: Boolean) {
+      masterFlow(flowId: $flowId) {
+        rawRecords(first: 2, after: $after, isValid: $valid) { ${PAGE_INFO} edges { cursor node { rowNumber } } }
+        dataImports(first: 1) { edges { node { rawRecords(first: 2, after: $after, isValid: $valid) { ${PAGE_INFO} edges { cursor node { rowNumber } } } } } }
+      }
+    }`;
+    const recordCursor = async (viewer: Viewer, flowId: string, valid: boolean | null = null) => {
+      const answer = await execute(reference, viewer, flowPage, { flowId, valid });
+      return (answer.data as { masterFlow: { rawRecords: { edges: { cursor: string }[] } } }).masterFlow.rawRecords.edges[0]!.cursor;
+    };
+    const nowhere = Buffer.from('GPC:S:00000000-0000-4000-8000-000000000000').toString('base64');
+    const missing = await expectSameAnswer(flowPage, { flowId: flows[0], after: nowhere });
+    const empty = (result: typeof missing) => JSON.stringify(result.data);
+    for (const [what, after] of [
+      ['another flow of the tenant', await recordCursor(tenant, flows[3]!)],
+      ['another tenant', await recordCursor(other, otherFlow)],
+    ] as const) {
+      const answer = await expectSameAnswer(flowPage, { flowId: flows[0], after });
+      expect({ what, data: empty(answer) }).toEqual({ what, data: empty(missing) });
+    }
+    // A cursor of a row of the flow that the filter excludes: no position either, on both paths.
+    const invalidCursor = await recordCursor(tenant, flows[0]!, false);
+    await expectSameAnswer(flowPage, { flowId: flows[0], after: invalidCursor, valid: true });
+    // masterFlows after another tenant's flow: no rows, as after a flow that does not exist, whatever the order.
+    const page = `query Flows($after: String, $orderBy: MasterFlowOrder) { masterFlows(first: 3, after: $after, orderBy: $orderBy) { totalCount ${PAGE_INFO} edges { node { flowName createdAt } } } }`;
+    const foreign = Buffer.from(`GPC:S:${otherFlow}`).toString('base64');
+    for (const orderBy of ['CREATED_AT_DESC', 'CREATED_AT_ASC', 'UPDATED_AT_ASC', 'NAME_ASC']) {
+      const path = orderBy === 'NAME_ASC' ? 'resolvers' : 'compiled';
+      const fromForeign = await expectSameAnswer(page, { after: foreign, orderBy }, path);
+      const fromNowhere = await expectSameAnswer(page, { after: nowhere, orderBy }, path);
+      expect(fromForeign).toEqual(fromNowhere);
+      expect((fromForeign.data as { masterFlows: { edges: unknown[] } }).masterFlows.edges).toEqual([]);
+    }
+  });
+
+  it('refuse a __proto__ alias the same way on both paths, for queries and mutations, and keep other aliases', async () => {
+    const operations = [
+      '{ __proto__: masterFlows(first: 1) { totalCount } }',
+      '{ masterFlows(first: 1) { edges { node { __proto__: flowName } } } }',
+      '{ masterFlows(first: 1) { edges { node { phaseTransitions { __proto__: to } } } } }',
+      `mutation { __proto__: startMasterFlow(flowId: "${flows[0]}", version: 1) { __typename } }`,
+    ];
+    for (const query of operations) {
+      const fast = await execute(compiled, tenant, query);
+      const slow = await execute(reference, tenant, query);
+      expect(fast).toStrictEqual(slow);
+      expect(fast.errors).toEqual([
+        { message: expect.stringMatching(/^The alias "__proto__" is reserved/), locations: expect.any(Array), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+      ]);
+    }
+    // Other names of Object.prototype are plain keys on both paths (compared as text: an own `constructor`
+    // property confuses a deep equality check).
+    const keptQuery = '{ constructor: masterFlows(first: 1) { toString: totalCount hasOwnProperty: totalCount } }';
+    const kept = await execute(compiled, tenant, keptQuery);
+    expect(JSON.stringify(kept.data)).toBe(JSON.stringify((await execute(reference, tenant, keptQuery)).data));
+    expect(JSON.stringify(kept.data)).toBe('{"constructor":{"toString":6,"hasOwnProperty":6}}');
+  });
+
   it("answer the dashboard's flows table, its first page and the next, like the resolvers", async () => {
     const table = readFileSync(new URL('../dashboard/operations/flows.graphql', import.meta.url), 'utf8');
     const first = await expectSameAnswer(table, { first: 4, filter: { statuses: ['RUNNING', 'PAUSED', 'FAILED', 'COMPLETED'] } });

@@ -123,6 +123,11 @@ describe('operation shape limits (GraphQL Armor)', () => {
     expect(await socket.acknowledged).toBe(true);
     const frames = await socket.operation('deep', '{ masterFlows { edges { node { dataImports { edges { cursor } } } } } }');
     expect(frames).toEqual([{ id: 'deep', type: 'error', payload: [expect.objectContaining({ extensions: { code: 'MAX_DEPTH_EXCEEDED' } })] }]);
+    // The reserved alias (src/graphql/reserved-aliases.ts) is refused there too.
+    const proto = await socket.operation('proto', '{ __proto__: masterFlows(first: 1) { totalCount } }');
+    expect(proto).toEqual([
+      { id: 'proto', type: 'error', payload: [expect.objectContaining({ message: expect.stringMatching(/alias "__proto__" is reserved/) })] },
+    ]);
     socket.close();
   });
 
