@@ -23,7 +23,7 @@ import { useReservedAliases } from './graphql/reserved-aliases.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
 import { useRequestDeadline } from './graphql/request-deadline.ts';
-import { corsPolicy } from './http/cors.ts';
+import { corsPolicy, hostAllowed } from './http/cors.ts';
 import { dashboardHandler } from './http/dashboard.ts';
 import { useStreamingMultipart } from './http/multipart-upload.ts';
 import { useRequestBodyLimit } from './http/request-body-limit.ts';
@@ -225,6 +225,9 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     ],
   });
 
+  // Development mode trusts the development headers without proof: a page that reaches a loopback server
+  // through DNS rebinding could send them (src/http/cors.ts, hostAllowed). Bearer tokens need no such guard.
+  const devHostGuard = config.auth.mode === 'dev';
   const dashboard = dashboardHandler(() =>
     devHeaders ? { headers: devHeaders, label: `demo tenant · ${DEMO_VIEWER.userId} (development mode)` } : null,
   );
@@ -240,6 +243,10 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       connectionsCheckingInterval: 1_000,
     },
     (request, response) => {
+      if (devHostGuard && !hostAllowed(request.headers.host, config.host)) {
+        response.writeHead(403, { 'content-type': 'text/plain' }).end('This server answers requests addressed to this machine only (see HOST).');
+        return;
+      }
       if (dashboard(request, response)) return;
       if (request.headers.accept?.includes('text/event-stream')) {
         const socket = request.socket;
@@ -249,7 +256,15 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       void yoga(request, response);
     },
   );
-  const wsServer = attachGraphQLWs(server, { path: GRAPHQL_PATH, yoga, authenticator, limits, logger, corsOrigins: config.corsOrigins ?? [] });
+  const wsServer = attachGraphQLWs(server, {
+    path: GRAPHQL_PATH,
+    yoga,
+    authenticator,
+    limits,
+    logger,
+    corsOrigins: config.corsOrigins ?? [],
+    ...(devHostGuard ? { boundHost: config.host } : {}),
+  });
 
   let stopping: Promise<void> | undefined;
 

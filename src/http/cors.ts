@@ -52,3 +52,24 @@ export function isCrossOrigin(origin: string | undefined, host: string | undefin
 
 /** The development headers (and roles), which no page of another origin may use. */
 export const DEVELOPMENT_HEADERS: ReadonlySet<string> = new Set([...Object.values(VIEWER_HEADERS), ROLES_HEADER]);
+
+/** Whether an address or host name names this machine only (IPv4 127/8, IPv6 ::1, localhost and *.localhost). */
+export function isLoopbackName(name: string): boolean {
+  const bare = name.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  return bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+/**
+ * Whether a request may be answered, by its Host header, by a server listening on `boundHost`. A server that
+ * listens on this machine only can be reached by no other, but a web page can still reach it by DNS rebinding:
+ * a name of the attacker's that resolves to 127.0.0.1 makes the page and the server one origin to the browser,
+ * and CORS no longer applies. In development mode (whose headers need no proof) such a server answers requests
+ * addressed to a loopback name only (as Vite's and webpack's development servers do); a server on another
+ * interface (HOST set) answers any name.
+ */
+export function hostAllowed(host: string | undefined, boundHost: string): boolean {
+  if (!isLoopbackName(boundHost)) return true;
+  if (host === undefined) return false;
+  const name = host.replace(/:\d+$/, '');
+  return isLoopbackName(name);
+}

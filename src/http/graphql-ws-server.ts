@@ -28,7 +28,7 @@ import {
 } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { DEVELOPMENT_HEADERS, isCrossOrigin, webSocketOriginAllowed } from './cors.ts';
+import { DEVELOPMENT_HEADERS, hostAllowed, isCrossOrigin, webSocketOriginAllowed } from './cors.ts';
 import { AuthenticationError } from '../auth/auth-errors.ts';
 import type { Authenticator, Principal } from '../auth/authenticate.ts';
 import type { LimitsConfig } from '../config.ts';
@@ -241,6 +241,8 @@ export interface GraphQLWsOptions {
   logger: Logger;
   /** Origins of other web pages allowed to open sockets (src/http/cors.ts); the server's own always may. */
   corsOrigins?: readonly string[];
+  /** In development mode, the interface the server listens on: on a loopback one, sockets addressed to other names are refused. */
+  boundHost?: string;
 }
 
 /** Close reasons are limited to 123 bytes by the WebSocket protocol. */
@@ -287,6 +289,7 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
     perMessageDeflate: false,
     // Browsers send no preflight for WebSockets: a socket opened by another page is refused at the upgrade (403).
     verifyClient: ({ origin, req }: { origin: string | undefined; req: import('node:http').IncomingMessage }) =>
+      (options.boundHost === undefined || hostAllowed(req.headers.host, options.boundHost)) &&
       webSocketOriginAllowed(origin, req.headers.host, options.corsOrigins ?? []),
   });
 

@@ -210,6 +210,34 @@ describe.runIf(hasChromium)('development mode and other origins', () => {
     await page.close();
   });
 
+  it('answers no page that reaches it through a name of its own (DNS rebinding), over HTTP or WebSocket', async () => {
+    // A name of the attacker's that resolves to this machine: to the browser, page and server are one origin.
+    const rebinding = await launchBrowser(['--host-resolver-rules=MAP rebound.test 127.0.0.1']);
+    try {
+      const page = await rebinding.newPage();
+      const response = await page.goto(`http://rebound.test:${server.port}/dashboard/`);
+      expect(response!.status()).toBe(403);
+      const sameOrigin = await page.evaluate(async (devHeaders) => {
+        const answer = await fetch('/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...devHeaders },
+          body: JSON.stringify({ query: '{ masterFlows { totalCount } }' }),
+        });
+        const socket = await new Promise<string>((resolve) => {
+          const ws = new WebSocket(`ws://${location.host}/graphql`, 'graphql-transport-ws');
+          ws.onopen = () => resolve('open');
+          ws.onerror = () => resolve('refused');
+        });
+        return { status: answer.status, body: await answer.text(), socket };
+      }, DEV_HEADERS);
+      expect(sameOrigin).toEqual({ status: 403, body: expect.not.stringContaining('totalCount'), socket: 'refused' });
+      // The names of this machine still work.
+      expect((await page.goto(`http://localhost:${server.port}/dashboard/`))!.status()).toBe(200);
+    } finally {
+      await rebinding.close();
+    }
+  });
+
   it('cannot be framed by a page of another origin', async () => {
     const page = await browser.newPage();
     await page.goto(site.origin);
