@@ -42,6 +42,10 @@ const SHAPES: Record<string, (n: number) => string> = {
     `{ masterFlows(first: ${n}) { edges { node { id rawRecords(first: ${n}) { edges { node { id masterFlow { id rawRecords(first: ${n}) { edges { node { id } } } } } } } } } } }`,
   'flows > discovery flows > import > records': (n) =>
     `{ masterFlows(first: ${n}) { edges { node { id discoveryFlows { id dataImport { id rawRecords(first: ${n}) { edges { node { id } } } } } } } } }`,
+  'fifteen aliases of flows with every count': (n) =>
+    `{ ${Array.from({ length: DEFAULT_LIMITS.maxAliases }, (_unused, index) =>
+      `a${index}: masterFlows(first: ${n}) { totalCount edges { node { id rawRecordCount validRecordCount invalidRecordCount dataImportCount
+        rawRecords(first: 1) { totalCount } dataImports(first: 1) { totalCount } } } }`).join(' ')} }`,
   'fifteen aliases of flows > records': (n) =>
     `{ ${Array.from({ length: DEFAULT_LIMITS.maxAliases }, (_unused, index) =>
       `a${index}: masterFlows(first: ${n}) { edges { node { id rawRecords(first: ${n}) { edges { node { id } } } } } }`).join(' ')} }`,
