@@ -21,8 +21,8 @@ const WIDE_RELATIONS = new Set(['rawRecords']);
  * a wide relation has relations of its own (a back-edge such as a raw record's import or master flow). `join`
  * builds the JSON of every nested row before it cuts the page (PostgreSQL cannot stop early inside the JSON
  * aggregate), so a page of 5 raw records that selects their master flow's records built that JSON for every
- * record of the flow: quadratic in the flow's size (20 s, the statement timeout, for 4 × 4 × 4 rows of a flow with
- * 250 records; test/query-cost.test.ts).
+ * record of the flow: quadratic in the flow's size (on PostgreSQL, 20 s, the statement timeout, for 4 × 4 × 4 rows
+ * of flows of about 200 records; test/query-cost.test.ts).
  */
 function needsQueries(query: unknown): boolean {
   let needed = false;

@@ -130,7 +130,8 @@ function withPageSizesInlined(
   variables: Record<string, unknown> | null | undefined,
 ): DocumentNode {
   const operation = getOperationAST(document, operationName);
-  const values: Record<string, unknown> = {};
+  // No prototype: a variable may be called $__proto__.
+  const values: Record<string, unknown> = Object.create(null);
   for (const definition of operation?.variableDefinitions ?? []) {
     const name = definition.variable.name.value;
     const provided = variables?.[name];

@@ -394,7 +394,7 @@ interface ConnectionSource {
   where: string;
   order: Ordering;
   cursorField: string;
-  /** What the cursor's row (table alias `k`) must be to give a position: the viewer's, and the parent's child. */
+  /** What the cursor's row (table alias `k`) must be to give a position: the viewer's; nested, the parent's child that passes the filters. */
   cursorScope: string;
 }
 
