@@ -209,7 +209,12 @@ const COLUMNS: Record<string, Record<string, string>> = {
   },
 };
 
-async function insertRows(client: pg.ClientBase, table: string, rows: Row[]): Promise<void> {
+/** What the fixture is written through: a pg client, or any session of src/db/sql-session.ts (PGlite too). */
+interface Writer {
+  query(text: string, params: unknown[]): Promise<unknown>;
+}
+
+async function insertRows(client: Writer, table: string, rows: Row[]): Promise<void> {
   const columns = COLUMNS[table]!;
   const names = Object.keys(columns);
   for (let start = 0; start < rows.length; start += 10_000) {
@@ -239,6 +244,20 @@ function signature(options: FixtureOptions): string {
   const range = options.recordsPerImport ?? { min: 50, max: 150 };
   return `flowgraph reads fixture v${FIXTURE_VERSION} seed=${options.seed ?? DEFAULT_SEED} flows=${options.flows} ` +
     `records=${range.min}-${range.max} subject=${options.subjectRecordsPerImport ?? 250}`;
+}
+
+/**
+ * Writes the fixture into a migrated, empty database through `writer` (the caller owns the transaction): the
+ * tests load it into their own PGlite or PostgreSQL database this way.
+ */
+export async function loadFixture(writer: Writer, options: FixtureOptions): Promise<void> {
+  await generate(options, async (tables) => {
+    // Parents first: the foreign keys and the tenant triggers check children against them.
+    await insertRows(writer, 'crewai_flow_state_extensions', tables.masterFlows);
+    await insertRows(writer, 'data_imports', tables.dataImports);
+    await insertRows(writer, 'raw_import_records', tables.rawRecords);
+    await insertRows(writer, 'discovery_flows', tables.discoveryFlows);
+  });
 }
 
 /**
@@ -286,13 +305,7 @@ export async function ensureFixture(baseUrl: string, database: string, options: 
     if (!reuse) {
       const started = performance.now();
       await client.query('BEGIN');
-      await generate(options, async (tables) => {
-        // Parents first: the foreign keys and the tenant triggers check children against them.
-        await insertRows(client, 'crewai_flow_state_extensions', tables.masterFlows);
-        await insertRows(client, 'data_imports', tables.dataImports);
-        await insertRows(client, 'raw_import_records', tables.rawRecords);
-        await insertRows(client, 'discovery_flows', tables.discoveryFlows);
-      });
+      await loadFixture(client, options);
       await client.query('COMMIT');
       await client.query('VACUUM (ANALYZE)');
       await client.query(`COMMENT ON DATABASE "${database}" IS ${pg.escapeLiteral(wanted)}`);

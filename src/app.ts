@@ -19,12 +19,14 @@ import { useCredentialExpiry } from './graphql/credential-expiry.ts';
 import { createErrorMasker, maskResultErrors, MASKED_ERROR_MESSAGE } from './graphql/error-masking.ts';
 import { useIntrospection } from './graphql/introspection.ts';
 import { useOperationLimits } from './graphql/operation-limits.ts';
+import { useReservedAliases } from './graphql/reserved-aliases.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { useListArgumentLimit } from './graphql/list-argument-limit.ts';
 import { useResponseSizeLimit } from './graphql/response-size-limit.ts';
 import { documentCaches } from './graphql/document-cache.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
 import { useRequestDeadline } from './graphql/request-deadline.ts';
+import { corsPolicy, hostAllowed } from './http/cors.ts';
 import { dashboardHandler } from './http/dashboard.ts';
 import { useStreamingMultipart } from './http/multipart-upload.ts';
 import { useRequestBodyLimit } from './http/request-body-limit.ts';
@@ -52,7 +54,7 @@ export type AppConfig = Pick<
   Config,
   'port' | 'host' | 'debugSql' | 'shutdownGraceMs' | 'auth' | 'limits' | 'introspection' | 'graphiql' | 'metrics' | 'logLevel'
 > &
-  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads' | 'cursorKey' | 'metricsToken'>> & {
+  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads' | 'cursorKey' | 'metricsToken' | 'corsOrigins'>> & {
     /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
     imports?: Partial<Config['imports']>;
     onImportProgress?: (progress: ImportProgress) => void;
@@ -174,6 +176,8 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     schema: options.schema ?? flowgraphSchema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
+    // No CORS but for the listed origins (src/http/cors.ts): Yoga's default reflects every origin.
+    cors: corsPolicy(config.corsOrigins ?? []),
     landingPage: false,
     // Replaced by useStreamingMultipart: the built-in parser buffers whole uploads in memory.
     multipart: false,
@@ -244,6 +248,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       useDatabaseReadiness(database, limits.readyTimeoutMs),
       useIntrospection(config.introspection),
       ...useOperationLimits(limits, { blockFieldSuggestions: !config.introspection }),
+      useReservedAliases(),
       // Queries run as code compiled once per document (graphql-jit) instead of graphql-js' interpreter: the
       // flow graph resolves thousands of fields per page (bench/RESULTS.md, reads). Mutations and
       // subscriptions keep the reference executor. Before statement counting, which wraps its execute.
@@ -264,6 +269,9 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     ],
   });
 
+  // Development mode trusts the development headers without proof: a page that reaches a loopback server
+  // through DNS rebinding could send them (src/http/cors.ts, hostAllowed). Bearer tokens need no such guard.
+  const devHostGuard = config.auth.mode === 'dev';
   const dashboard = dashboardHandler(() =>
     devHeaders ? { headers: devHeaders, label: `demo tenant · ${DEMO_VIEWER.userId} (development mode)` } : null,
   );
@@ -276,6 +284,10 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   server.on('request', (request, response) => {
     if (drain.draining) {
       refuseWhileDraining(response, new URL(request.url ?? '/', 'http://localhost').pathname);
+      return;
+    }
+    if (devHostGuard && !hostAllowed(request.headers.host, config.host)) {
+      response.writeHead(403, { 'content-type': 'text/plain' }).end('This server answers requests addressed to this machine only (see HOST).');
       return;
     }
     if (dashboard(request, response)) return;
@@ -293,7 +305,16 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     }
     void yoga(request, response);
   });
-  const wsServer = attachGraphQLWs(server, { path: GRAPHQL_PATH, yoga, authenticator, limits, logger, drain });
+  const wsServer = attachGraphQLWs(server, {
+    path: GRAPHQL_PATH,
+    yoga,
+    authenticator,
+    limits,
+    logger,
+    drain,
+    corsOrigins: config.corsOrigins ?? [],
+    ...(devHostGuard ? { boundHost: config.host } : {}),
+  });
 
   let stopping: Promise<void> | undefined;
 

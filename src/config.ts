@@ -132,6 +132,8 @@ export interface Config {
   subscriptionBufferSize: number;
   /** Seals flow event cursors so clients cannot read log positions (FLOWGRAPH_CURSOR_KEY); plain without it. */
   cursorKey?: string;
+  /** Origins of web pages other than the server's own that may call the API from a browser (FLOWGRAPH_CORS_ORIGINS). */
+  corsOrigins: string[];
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -302,19 +304,20 @@ export function loadConfig(env: Env = process.env): Config {
   if (limits.maxPageSize < DEFAULT_PAGE_SIZE) {
     throw new ConfigError(`FLOWGRAPH_MAX_PAGE_SIZE cannot be below the default page size (${DEFAULT_PAGE_SIZE})`);
   }
+  const auth = loadAuth(env, production, !databaseUrl);
   return {
     nodeEnv,
     databaseUrl,
     dataDir: env.FLOWGRAPH_DATA_DIR || path.resolve('.flowgraph/pglite'),
     port: integer(env, 'PORT', 4000, 0, 65_535),
-    host: env.HOST || '0.0.0.0',
+    host: env.HOST || (auth.mode === 'dev' ? '127.0.0.1' : '0.0.0.0'),
     // Demo data belongs on a developer's machine; elsewhere only when asked for.
     seed: flag(env, 'FLOWGRAPH_SEED', nodeEnv === 'development'),
     debugSql: flag(env, 'FLOWGRAPH_DEBUG_SQL', false),
     compiledReads: flag(env, 'FLOWGRAPH_COMPILED_READS', true),
     preparedReads: flag(env, 'FLOWGRAPH_PREPARED_READS', true),
     shutdownGraceMs: integer(env, 'FLOWGRAPH_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
-    auth: loadAuth(env, production, !databaseUrl),
+    auth,
     limits,
     introspection: flag(env, 'FLOWGRAPH_INTROSPECTION', !production),
     graphiql: flag(env, 'FLOWGRAPH_GRAPHIQL', !production),
@@ -326,6 +329,7 @@ export function loadConfig(env: Env = process.env): Config {
     eventPruneIntervalMs: Math.min(duration(env, 'FLOWGRAPH_EVENT_PRUNE_INTERVAL', '1h', 100), 2_147_483_647),
     subscriptionBufferSize: integer(env, 'FLOWGRAPH_SUBSCRIPTION_BUFFER', 1_000, 1, 1_000_000),
     ...cursorKey(env),
+    corsOrigins: corsOrigins(env),
   };
 }
 
@@ -340,6 +344,26 @@ function metricsSettings(env: Env, production: boolean): { metrics: boolean; met
     );
   }
   return token === undefined ? { metrics } : { metrics, metricsToken: token };
+}
+
+/** FLOWGRAPH_CORS_ORIGINS: comma-separated origins (`https://app.example.com`), each exactly as a browser sends it. */
+function corsOrigins(env: Env): string[] {
+  const raw = env.FLOWGRAPH_CORS_ORIGINS;
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const origin = entry.trim();
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    // An origin is a scheme, a host and a port, nothing more; `*` would let every page in.
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
+      throw new ConfigError(`FLOWGRAPH_CORS_ORIGINS must list origins such as https://app.example.com (no path, no *), got "${origin}"`);
+    }
+    return origin;
+  });
 }
 
 function cursorKey(env: Env): { cursorKey?: string } {

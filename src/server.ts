@@ -112,7 +112,9 @@ async function main(): Promise<void> {
   );
   await app.start();
   const base = `http://localhost:${port}`;
-  console.log(`flowgraph: listening at ${base}${GRAPHQL_PATH} (authentication: ${config.auth.mode === 'dev' ? 'development mode' : 'bearer JWT'})`);
+  console.log(
+    `flowgraph: listening at ${base}${GRAPHQL_PATH} on ${config.host} (authentication: ${config.auth.mode === 'dev' ? 'development mode' : 'bearer JWT'})`,
+  );
   if (config.graphiql) console.log(`flowgraph: GraphiQL at ${base}${GRAPHQL_PATH}`);
   console.log(`flowgraph: dashboard at ${base}${DASHBOARD_PATH}/`);
   if (devToken) {

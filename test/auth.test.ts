@@ -1,6 +1,7 @@
 // Authentication over every transport: bearer JWTs (HS256 secret and JWKS) with issuer, audience and
 // expiry checked, 401 over HTTP, close 4403 over graphql-ws (also when the token expires on an open
 // socket), SSE streams that end at expiry, and the development mode.
+import { MAX_TIMER_MS, setLongTimeout } from '../src/graphql/credential-expiry.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
@@ -249,6 +250,37 @@ describe('graphql-ws authentication', () => {
     expect(reason).toMatch(/expired/);
     expect(closedAt).toBeGreaterThanOrEqual(expiresAt - 50);
     expect(closedAt).toBeLessThan(expiresAt + 1_000);
+  });
+});
+
+describe('credentials valid for longer than setTimeout can wait (24.8 days)', () => {
+  it('keep a socket open, not closed at once by an overflowing timer', async () => {
+    const thirtyDays = 30 * 24 * 3_600;
+    const socket = openSocket(`${base.replace('http', 'ws')}/graphql`, bearer(testToken(tenant, { expiresInSeconds: thirtyDays })));
+    expect(await socket.acknowledged).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await socket.operation('1', COUNT))[0]).toMatchObject({ type: 'next', payload: { data: { masterFlows: { totalCount: 2 } } } });
+    socket.close();
+  });
+
+  it('are timed in steps that never exceed what setTimeout can wait, firing on time', async () => {
+    // The same timer the expiry uses, with 20-ms steps instead of 24.8 days: 300 ms take 15 steps.
+    const started = Date.now();
+    const fired = await new Promise<number>((resolve) => setLongTimeout(() => resolve(Date.now()), 300, 20));
+    expect(fired - started).toBeGreaterThanOrEqual(300);
+    expect(fired - started).toBeLessThan(600);
+    let cancelledFired = false;
+    const timer = setLongTimeout(() => (cancelledFired = true), 100, 20);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    timer.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(cancelledFired).toBe(false);
+    // A delay past setTimeout's range does not fire at once.
+    let overflowFired = false;
+    const long = setLongTimeout(() => (overflowFired = true), MAX_TIMER_MS * 3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    long.cancel();
+    expect(overflowFired).toBe(false);
   });
 });
 

@@ -99,8 +99,10 @@ async function expectSameAnswer(
 
 beforeAll(async () => {
   database = await testDatabase();
-  compiled = testApp(database, { debugSql: true });
-  reference = testApp(database, { debugSql: true, compiledReads: false });
+  // EVERYTHING at page sizes of 50 costs more than the default limit admits (test/query-cost.test.ts tests it).
+  const limits = { maxCost: 100_000_000 };
+  compiled = testApp(database, { debugSql: true, limits });
+  reference = testApp(database, { debugSql: true, compiledReads: false, limits });
   tenant = newTenant();
   other = newTenant();
   const base = new Date('2026-03-01T10:00:00.000Z');
@@ -218,6 +220,65 @@ describe('compiled reads', () => {
     // Orders over a nullable column, malformed cursors and backward pages stay with the resolvers.
     await expectSameAnswer(query, { first: 2, after: nowhere, orderBy: 'NAME_ASC' }, 'resolvers');
     await expectSameAnswer(query, { first: 2, after: 'not a cursor' }, 'resolvers');
+  });
+
+  it('treat a cursor of another flow, import or tenant like a missing one, on both paths', async () => {
+    const flowPage = `query Records($flowId: UUID!, $after: String, $valid: Boolean) {
+      masterFlow(flowId: $flowId) {
+        rawRecords(first: 2, after: $after, isValid: $valid) { ${PAGE_INFO} edges { cursor node { rowNumber } } }
+        dataImports(first: 1) { edges { node { rawRecords(first: 2, after: $after, isValid: $valid) { ${PAGE_INFO} edges { cursor node { rowNumber } } } } } }
+      }
+    }`;
+    const recordCursor = async (viewer: Viewer, flowId: string, valid: boolean | null = null) => {
+      const answer = await execute(reference, viewer, flowPage, { flowId, valid });
+      return (answer.data as { masterFlow: { rawRecords: { edges: { cursor: string }[] } } }).masterFlow.rawRecords.edges[0]!.cursor;
+    };
+    const nowhere = Buffer.from('GPC:S:00000000-0000-4000-8000-000000000000').toString('base64');
+    const missing = await expectSameAnswer(flowPage, { flowId: flows[0], after: nowhere });
+    const empty = (result: typeof missing) => JSON.stringify(result.data);
+    for (const [what, after] of [
+      ['another flow of the tenant', await recordCursor(tenant, flows[3]!)],
+      ['another tenant', await recordCursor(other, otherFlow)],
+    ] as const) {
+      const answer = await expectSameAnswer(flowPage, { flowId: flows[0], after });
+      expect({ what, data: empty(answer) }).toEqual({ what, data: empty(missing) });
+    }
+    // A cursor of a row of the flow that the filter excludes: no position either, on both paths.
+    const invalidCursor = await recordCursor(tenant, flows[0]!, false);
+    await expectSameAnswer(flowPage, { flowId: flows[0], after: invalidCursor, valid: true });
+    // masterFlows after another tenant's flow: no rows, as after a flow that does not exist, whatever the order.
+    const page = `query Flows($after: String, $orderBy: MasterFlowOrder) { masterFlows(first: 3, after: $after, orderBy: $orderBy) { totalCount ${PAGE_INFO} edges { node { flowName createdAt } } } }`;
+    const foreign = Buffer.from(`GPC:S:${otherFlow}`).toString('base64');
+    for (const orderBy of ['CREATED_AT_DESC', 'CREATED_AT_ASC', 'UPDATED_AT_ASC', 'NAME_ASC']) {
+      const path = orderBy === 'NAME_ASC' ? 'resolvers' : 'compiled';
+      const fromForeign = await expectSameAnswer(page, { after: foreign, orderBy }, path);
+      const fromNowhere = await expectSameAnswer(page, { after: nowhere, orderBy }, path);
+      expect(fromForeign).toEqual(fromNowhere);
+      expect((fromForeign.data as { masterFlows: { edges: unknown[] } }).masterFlows.edges).toEqual([]);
+    }
+  });
+
+  it('refuse a __proto__ alias the same way on both paths, for queries and mutations, and keep other aliases', async () => {
+    const operations = [
+      '{ __proto__: masterFlows(first: 1) { totalCount } }',
+      '{ masterFlows(first: 1) { edges { node { __proto__: flowName } } } }',
+      '{ masterFlows(first: 1) { edges { node { phaseTransitions { __proto__: to } } } } }',
+      `mutation { __proto__: startMasterFlow(flowId: "${flows[0]}", version: 1) { __typename } }`,
+    ];
+    for (const query of operations) {
+      const fast = await execute(compiled, tenant, query);
+      const slow = await execute(reference, tenant, query);
+      expect(fast).toStrictEqual(slow);
+      expect(fast.errors).toEqual([
+        { message: expect.stringMatching(/^The alias "__proto__" is reserved/), locations: expect.any(Array), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+      ]);
+    }
+    // Other names of Object.prototype are plain keys on both paths (compared as text: an own `constructor`
+    // property confuses a deep equality check).
+    const keptQuery = '{ constructor: masterFlows(first: 1) { toString: totalCount hasOwnProperty: totalCount } }';
+    const kept = await execute(compiled, tenant, keptQuery);
+    expect(JSON.stringify(kept.data)).toBe(JSON.stringify((await execute(reference, tenant, keptQuery)).data));
+    expect(JSON.stringify(kept.data)).toBe('{"constructor":{"toString":6,"hasOwnProperty":6}}');
   });
 
   it("answer the dashboard's flows table, its first page and the next, like the resolvers", async () => {

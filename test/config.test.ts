@@ -15,7 +15,25 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.auth.mode).toBe('dev');
     expect(config.limits).toEqual(DEFAULT_LIMITS);
-    expect(config).toMatchObject({ port: 4000, host: '0.0.0.0', seed: true, debugSql: false, shutdownGraceMs: 10_000, logLevel: 'info', metrics: true });
+    expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', seed: true, debugSql: false, shutdownGraceMs: 10_000, logLevel: 'info', metrics: true });
+  });
+
+  it('listens on this machine only in development mode, unless HOST says otherwise', () => {
+    expect(loadConfig({ FLOWGRAPH_AUTH: 'dev' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ FLOWGRAPH_AUTH: 'dev', HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/flowgraph', ...JWT }).host).toBe('0.0.0.0');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/flowgraph', ...JWT, FLOWGRAPH_AUTH: 'dev' }).host).toBe('127.0.0.1');
+  });
+
+  it('allows no other origin by default, and only exact origins when listed', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ FLOWGRAPH_CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
+    for (const bad of ['*', 'https://app.example.com/', 'https://app.example.com/path', 'app.example.com', 'ftp://files.example.com']) {
+      expect(() => loadConfig({ FLOWGRAPH_CORS_ORIGINS: bad })).toThrow(/FLOWGRAPH_CORS_ORIGINS must list origins/);
+    }
   });
 
   it('needs a JWT configuration with a database URL, and in production', () => {

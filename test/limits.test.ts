@@ -66,8 +66,8 @@ describe('operation shape limits (GraphQL Armor)', () => {
   });
 
   it('depth: 5 levels pass, 6 are refused with MAX_DEPTH_EXCEEDED', async () => {
-    expect(codes(await post(url, { query: '{ masterFlows { edges { node { dataImports { totalCount } } } } }' }))).toEqual([]);
-    const deep = await post(url, { query: '{ masterFlows { edges { node { dataImports { edges { cursor } } } } } }' });
+    expect(codes(await post(url, { query: '{ masterFlows(first: 1) { edges { node { dataImports { totalCount } } } } }' }))).toEqual([]);
+    const deep = await post(url, { query: '{ masterFlows(first: 1) { edges { node { dataImports(first: 1) { edges { cursor } } } } } }' });
     expect(codes(deep)).toEqual(['MAX_DEPTH_EXCEEDED']);
     expect(deep.errors[0]!.message).toBe('Query depth limit of 5 exceeded, found 6.');
   });
@@ -104,12 +104,30 @@ describe('operation shape limits (GraphQL Armor)', () => {
     expect(codes(await post(url, { query: byDefault }))).toEqual(['MAX_COST_EXCEEDED']);
   });
 
+  it('cost: a connection asked for no size counts the 50 items it returns, and nested ones multiply', async () => {
+    // 50 × 3.5 = 175 passes; nested: 50 × (2 + 1.5 × (2 + 1.5 × (2 + 1.5 × 175))) = 30,006.25 is refused.
+    expect(codes(await post(url, { query: '{ masterFlows { totalCount } }' }))).toEqual([]);
+    const nested = await post(url, { query: '{ masterFlows { edges { node { dataImports { totalCount } } } } }' });
+    expect(codes(nested)).toEqual(['MAX_COST_EXCEEDED']);
+    expect(nested.errors[0]!.message).toBe('Query Cost limit of 1000 exceeded, found 30006.25.');
+    // A variable without a value (or null) is the default page size too.
+    const sized = 'query Sized($n: Int) { masterFlows(first: $n) { edges { node { dataImports(first: $n) { totalCount } } } } }';
+    expect(codes(await post(url, { query: sized }))).toEqual(['MAX_COST_EXCEEDED']);
+    expect(codes(await post(url, { query: sized, variables: { n: null } }))).toEqual(['MAX_COST_EXCEEDED']);
+    expect(codes(await post(url, { query: sized, variables: { n: 2 } }))).toEqual([]);
+  });
+
   it('apply over graphql-ws too', async () => {
     const { ws } = await serve({ limits });
     const socket = openSocket(ws, authHeaders(tenant));
     expect(await socket.acknowledged).toBe(true);
     const frames = await socket.operation('deep', '{ masterFlows { edges { node { dataImports { edges { cursor } } } } } }');
     expect(frames).toEqual([{ id: 'deep', type: 'error', payload: [expect.objectContaining({ extensions: { code: 'MAX_DEPTH_EXCEEDED' } })] }]);
+    // The reserved alias (src/graphql/reserved-aliases.ts) is refused there too.
+    const proto = await socket.operation('proto', '{ __proto__: masterFlows(first: 1) { totalCount } }');
+    expect(proto).toEqual([
+      { id: 'proto', type: 'error', payload: [expect.objectContaining({ message: expect.stringMatching(/alias "__proto__" is reserved/) })] },
+    ]);
     socket.close();
   });
 
@@ -123,7 +141,8 @@ describe('operation shape limits (GraphQL Armor)', () => {
     expect(files.length).toBeGreaterThan(3);
     for (const file of files) {
       const query = await readFile(file, 'utf8');
-      const answer = await post(http, { query });
+      // At the page sizes the project uses ($first: 10, the dashboard's); sizes left out count 50 each.
+      const answer = await post(http, { query, variables: { first: 10 } });
       const limitCodes = codes(answer).filter((code) => typeof code === 'string' && code.startsWith('MAX_'));
       expect({ file, limitCodes }).toEqual({ file, limitCodes: [] });
     }

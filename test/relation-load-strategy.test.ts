@@ -26,3 +26,16 @@ describe('relationLoadStrategyFor', () => {
     ).toBe('query');
   });
 });
+
+describe('relationLoadStrategyFor a page of raw records', () => {
+  it('sends one statement per level when the page has relations of its own (back-edges), however small', () => {
+    expect(relationLoadStrategyFor({ include: { rawRecords: { take: 5, include: { dataImport: true } } } })).toBe('query');
+    expect(
+      relationLoadStrategyFor({ select: { rawRecords: { take: 5, select: { id: true, masterFlow: { select: { rawRecords: { take: 5 } } } } } } }),
+    ).toBe('query');
+    expect(relationLoadStrategyFor({ include: { dataImports: { take: 5, include: { rawRecords: { take: 5, include: { _count: true } } } } } })).toBe('join');
+    expect(relationLoadStrategyFor({ include: { rawRecords: { take: 5, select: { id: true, rawData: true } } } })).toBe('join');
+    // A list of raw records without a page is not narrowed by one either way.
+    expect(relationLoadStrategyFor({ include: { rawRecords: { include: { dataImport: true } } } })).toBe('join');
+  });
+});

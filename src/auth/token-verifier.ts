@@ -5,6 +5,7 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyG
 import { LRUCache } from 'lru-cache';
 import type { AuthConfig } from '../config.ts';
 import type { Viewer } from '../context.ts';
+import { invalidTextProblem } from '../domain/text.ts';
 import { isUuid } from '../domain/uuid.ts';
 import { AuthenticationError, AuthenticationUnavailableError } from './auth-errors.ts';
 import { knownRoles } from './roles.ts';
@@ -126,6 +127,8 @@ function viewerFromClaims(payload: JWTPayload): Viewer {
   if (typeof userId !== 'string' || userId.trim() === '' || userId.length > 255) {
     throw new AuthenticationError('The bearer token\'s "sub" claim must name the user (1 to 255 characters).');
   }
+  const problem = invalidTextProblem(userId);
+  if (problem) throw new AuthenticationError(`The bearer token's "sub" claim ${problem}.`);
   const clientAccountId = payload.client_account_id;
   const engagementId = payload.engagement_id;
   if (typeof clientAccountId !== 'string' || !isUuid(clientAccountId)) {

@@ -100,6 +100,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       // attempt alive, and a runaway statement holds its connection forever.
       connectionTimeoutMillis: connectTimeoutMs,
       statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      // No JIT compilation: flowgraph's statements read a page of rows, and PostgreSQL's cost estimate of a
+      // large compiled read (many nested subqueries) crosses jit_above_cost although it runs in milliseconds;
+      // compiling it took seconds, on every request. A DATABASE_URL with its own `options` replaces this.
+      options: '-c jit=off',
       keepAlive: true,
     });
     // An idle connection the server drops must not crash the process; the pool replaces it.

@@ -6,8 +6,29 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.ts';
 
-/** setTimeout cannot wait longer than this; credentials valid for longer are not timed. */
+/** setTimeout cannot wait longer than this (about 24.8 days): a longer delay fires at once, with a warning. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface LongTimer {
+  cancel(): void;
+}
+
+/**
+ * setTimeout for any delay: one that exceeds what setTimeout can wait is waited in steps of at most `stepMs`,
+ * so credentials valid for months still expire on time. Written here because the platform has no such timer;
+ * `stepMs` is a parameter so that tests can take many steps in little time.
+ */
+export function setLongTimeout(callback: () => void, delayMs: number, stepMs: number = MAX_TIMER_MS): LongTimer {
+  const due = Date.now() + Math.max(0, delayMs);
+  let timer: NodeJS.Timeout;
+  const wait = () => {
+    const remaining = due - Date.now();
+    if (remaining <= stepMs) timer = setTimeout(callback, Math.max(0, remaining));
+    else timer = setTimeout(wait, stepMs);
+  };
+  wait();
+  return { cancel: () => clearTimeout(timer) };
+}
 
 export function credentialsExpiredError(): GraphQLError {
   return new GraphQLError('Your credentials have expired; subscribe again with a fresh token.', {
@@ -33,19 +54,19 @@ function untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number):
   const finish = async () => {
     if (finished) return;
     finished = true;
-    clearTimeout(timer);
+    timer.cancel();
     await iterator.return?.();
   };
   const expiredResult = (): IteratorResult<ExecutionResult, undefined> => {
     void finish();
     return { done: false, value: { errors: [credentialsExpiredError()] } };
   };
-  const timer = setTimeout(() => {
+  const timer = setLongTimeout(() => {
     expired = true;
     const settle = settlePending;
     settlePending = undefined;
     settle?.(expiredResult());
-  }, Math.max(0, expiresAt - Date.now()));
+  }, expiresAt - Date.now());
   return {
     [Symbol.asyncIterator]() {
       return this;
@@ -60,7 +81,7 @@ function untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number):
           settlePending = undefined;
           if (step.done) {
             finished = true;
-            clearTimeout(timer);
+            timer.cancel();
           }
           resolve(step);
         }, reject);
@@ -81,7 +102,7 @@ export function useCredentialExpiry(): Plugin<GraphQLContext> {
   return {
     onSubscribe({ args }) {
       const expiresAt = args.contextValue.credentialsExpireAt;
-      if (expiresAt === null || expiresAt === undefined || expiresAt - Date.now() > MAX_TIMER_MS) return;
+      if (expiresAt === null || expiresAt === undefined) return;
       return {
         onSubscribeResult({ result, setResult }) {
           if (isAsyncIterable(result)) setResult(untilExpiry(result, expiresAt));

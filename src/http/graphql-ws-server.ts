@@ -30,11 +30,12 @@ import {
 } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { DEVELOPMENT_HEADERS, hostAllowed, isCrossOrigin, webSocketOriginAllowed } from './cors.ts';
 import { AuthenticationError } from '../auth/auth-errors.ts';
 import type { Authenticator, Principal } from '../auth/authenticate.ts';
 import type { LimitsConfig } from '../config.ts';
 import type { GraphQLContext, SubscriptionOutlet } from '../context.ts';
-import { MAX_TIMER_MS } from '../graphql/credential-expiry.ts';
+import { setLongTimeout, type LongTimer } from '../graphql/credential-expiry.ts';
 import type { Logger } from '../observability/logger.ts';
 import { errorCodes } from '../observability/request-logging.ts';
 import { shuttingDownError, type Drain } from './drain.ts';
@@ -56,7 +57,7 @@ export const CLOSE_TOO_MANY_SOCKETS = CloseCode.TooManyInitialisationRequests;
 type SocketState = {
   principal: Principal;
   socketId: string;
-  expiryTimer: NodeJS.Timeout;
+  expiryTimer?: LongTimer;
   outbox: Outbox;
   /** The socket's slot among its user's sockets. */
   userSlot: Release;
@@ -266,6 +267,10 @@ export interface GraphQLWsOptions {
   logger: Logger;
   /** Shutdown: while it drains, new operations are refused and sockets close once their queries and mutations end. */
   drain?: Drain;
+  /** Origins of other web pages allowed to open sockets (src/http/cors.ts); the server's own always may. */
+  corsOrigins?: readonly string[];
+  /** In development mode, the interface the server listens on: on a loopback one, sockets addressed to other names are refused. */
+  boundHost?: string;
 }
 
 export interface GraphQLWsServer {
@@ -342,6 +347,10 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
     // ws' default, stated because it matters: compressing would cost a deflate per message and subscriber,
     // since each subscriber's message differs (its operation id), and hold a zlib context per socket.
     perMessageDeflate: false,
+    // Browsers send no preflight for WebSockets: a socket opened by another page is refused at the upgrade (403).
+    verifyClient: ({ origin, req }: { origin: string | undefined; req: import('node:http').IncomingMessage }) =>
+      (options.boundHost === undefined || hostAllowed(req.headers.host, options.boundHost)) &&
+      webSocketOriginAllowed(origin, req.headers.host, options.corsOrigins ?? []),
   });
 
   const disposable = serveGraphQLWs(
@@ -371,7 +380,11 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
         }
         ctx.extra.socketId = randomUUID();
         try {
-          const principal = await authenticator.authenticate((name) => lookup(ctx.connectionParams, name));
+          // A page of another (listed) origin authenticates with a bearer token, never the development headers.
+          const foreign = isCrossOrigin(ctx.extra.request.headers.origin, ctx.extra.request.headers.host);
+          const principal = await authenticator.authenticate((name) =>
+            foreign && DEVELOPMENT_HEADERS.has(name) ? undefined : lookup(ctx.connectionParams, name),
+          );
           const userSlot = userSockets.acquire(principalKey(principal.viewer));
           if (typeof userSlot === 'string') {
             logger.info({ socketId: ctx.extra.socketId, errorCodes: ['TOO_MANY_SOCKETS'] }, 'graphql-ws connection refused');
@@ -381,11 +394,10 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
           ctx.extra.userSlot = userSlot;
           ctx.extra.operations = new Map();
           ctx.extra.principal = principal;
-          const remaining = principal.expiresAt === null ? null : principal.expiresAt - Date.now();
-          if (remaining !== null && remaining <= MAX_TIMER_MS) {
-            ctx.extra.expiryTimer = setTimeout(
+          if (principal.expiresAt !== null) {
+            ctx.extra.expiryTimer = setLongTimeout(
               () => socket.close(CLOSE_FORBIDDEN, 'Forbidden: credentials expired'),
-              Math.max(0, remaining),
+              principal.expiresAt - Date.now(),
             );
           }
           return true;
@@ -409,7 +421,7 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
         return errors.map(formatted);
       },
       onClose: (ctx) => {
-        clearTimeout(ctx.extra.expiryTimer);
+        ctx.extra.expiryTimer?.cancel();
         ctx.extra.userSlot?.();
         for (const release of ctx.extra.operations?.values() ?? []) release();
         ctx.extra.operations?.clear();

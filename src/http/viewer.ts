@@ -5,6 +5,7 @@
 import type { Viewer } from '../context.ts';
 import { AuthenticationError } from '../auth/auth-errors.ts';
 import { knownRoles, type Role } from '../auth/roles.ts';
+import { invalidTextProblem } from '../domain/text.ts';
 import { isUuid } from '../domain/uuid.ts';
 
 export const VIEWER_HEADERS = {
@@ -50,6 +51,8 @@ export function viewerFrom(read: (name: string) => unknown): Viewer {
     if (!isUuid(values[key])) throw new MissingViewerError(`${VIEWER_HEADERS[key]} must be a uuid.`);
   }
   if (values.userId.length > 255) throw new MissingViewerError(`${VIEWER_HEADERS.userId} is longer than 255 characters.`);
+  const problem = invalidTextProblem(values.userId);
+  if (problem) throw new MissingViewerError(`${VIEWER_HEADERS.userId} ${problem}.`);
   const rolesValue = read(ROLES_HEADER);
   const roles = typeof rolesValue === 'string' ? knownRoles(rolesValue) : DEV_DEFAULT_ROLES;
   return { ...values, roles };

@@ -77,11 +77,8 @@ export function useRequestLogging(logger: Logger, metrics: Metrics): Plugin<Grap
           const codes = errorCodes(result.errors);
           countErrors(codes);
           metrics.operationDuration.observe(
-            {
-              operation_type: operationType,
-              operation_name: metrics.boundedLabel('operation', operationName),
-              outcome: codes.length > 0 ? 'error' : 'ok',
-            },
+            // No operation name: clients choose it (src/observability/metrics.ts).
+            { operation_type: operationType, outcome: codes.length > 0 ? 'error' : 'ok' },
             durationMs / 1_000,
           );
           ctx.log?.info(

@@ -3,6 +3,7 @@ import { builder } from '../builder.ts';
 import { tenantWhere } from '../context.ts';
 import { FlowNotFoundError, InvalidTransitionError, StaleFlowError } from '../domain/flow-errors.ts';
 import { InvalidInputError } from '../domain/import-errors.ts';
+import { invalidTextProblem } from '../domain/text.ts';
 import { TRANSITION_VERBS, transitionMasterFlow, type TransitionVerb } from '../services/master-flow-lifecycle.ts';
 import './flow-not-found-error.ts';
 import './invalid-input-error.ts';
@@ -48,6 +49,8 @@ for (const verb of Object.keys(TRANSITION_VERBS) as TransitionVerb[]) {
         if (reason !== undefined && (reason.trim() === '' || reason.length > 2_000)) {
           throw new InvalidInputError('reason', 'reason must be between 1 and 2,000 characters.');
         }
+        const problem = reason === undefined ? null : invalidTextProblem(reason);
+        if (problem) throw new InvalidInputError('reason', `reason ${problem}.`);
         await transitionMasterFlow(ctx.prisma, ctx.viewer, { flowId: args.flowId, verb, expectedVersion: args.version, reason });
         return ctx.prisma.masterFlow.findFirstOrThrow({ ...query, where: { flowId: args.flowId, ...tenantWhere(ctx) } });
       },

@@ -165,6 +165,10 @@ builder.queryFields((t) => ({
       resolve: (query, _root, args, ctx) =>
         ctx.prisma.masterFlow.findMany({
           ...query,
+          // Prisma finds a cursor's row by its unique field alone, so another tenant's flow id would give a
+          // position (and reveal that the flow exists, and when it was created); scoped to the tenant, such a
+          // cursor finds no row and the page is empty, as after a flow that does not exist.
+          ...(query.cursor ? { cursor: { ...query.cursor, ...tenantWhere(ctx) } } : {}),
           relationLoadStrategy: relationLoadStrategyFor(query),
           where: masterFlowWhere(ctx, args.filter),
           orderBy: MASTER_FLOW_ORDERINGS[(args.orderBy ?? 'CREATED_AT_DESC') as MasterFlowOrdering],

@@ -60,6 +60,7 @@ builder.mutationField('storeImport', (t) =>
         settings: ctx.imports,
         ...(ctx.onImportProgress ? { onProgress: ctx.onImportProgress } : {}),
       });
+      ctx.metrics.importRows.inc(stored.rowsStored);
       return ctx.prisma.masterFlow.findFirstOrThrow({ ...query, where: { flowId: stored.flowId, ...tenantWhere(ctx) } });
     },
   }),

@@ -57,6 +57,8 @@ export interface StoredImport {
   dataImportId: string;
   /** True when an earlier import with the same idempotency key and content was returned instead. */
   replayed: boolean;
+  /** Raw import records this call stored (0 when replayed). */
+  rowsStored: number;
 }
 
 type Format = 'csv' | 'json';
@@ -226,7 +228,7 @@ async function storeImportNow(
     if (!sameDetails || earlier.contentSha256 !== (await contentSha256(input, settings))) {
       throw new IdempotencyConflictError(idempotencyKey);
     }
-    return { flowId: earlier.masterFlowId, dataImportId: earlier.id, replayed: true };
+    return { flowId: earlier.masterFlowId, dataImportId: earlier.id, replayed: true, rowsStored: 0 };
   };
 
   const earlier = await replay();
@@ -235,6 +237,8 @@ async function storeImportNow(
   const prepared = prepare(input, details.filename, settings);
   const flowId = randomUUID();
   const dataImportId = randomUUID();
+  // The rows of the attempt that committed (a retried transaction counts again from 0).
+  let committedRows = () => 0;
   try {
     await runWrite(
       prisma,
@@ -278,6 +282,7 @@ async function storeImportNow(
 
         let rowNumber = 0;
         let invalid = 0;
+        committedRows = () => rowNumber;
         let batch: string[] = [];
         let batchText = 0;
         let reported = 0;
@@ -373,5 +378,5 @@ async function storeImportNow(
     }
     throw error;
   }
-  return { flowId, dataImportId, replayed: false };
+  return { flowId, dataImportId, replayed: false, rowsStored: committedRows() };
 }

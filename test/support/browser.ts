@@ -9,7 +9,8 @@ export const hasChromium = existsSync(chromiumPath);
 
 export const ARTIFACTS = 'test-results';
 
-export async function launchBrowser(): Promise<Browser> {
+/** `extraArgs`: more Chromium flags (a test that maps a host name with --host-resolver-rules, for one). */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   await mkdir(ARTIFACTS, { recursive: true });
   return chromium.launch({
     executablePath: chromiumPath,
@@ -23,6 +24,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

@@ -397,20 +397,29 @@ function compileField(
       const args = compilation.argumentsOf(field, nodes[0]!);
       const target = targetType(compilation, source.relation);
       const child = compilation.alias();
-      const conditions = [joinCondition(source.relation, child, alias), compilation.tenantCondition(child)];
-      for (const [argument, column] of Object.entries(source.filters ?? {})) {
-        if (args[argument] == null) continue;
-        const node = nodes[0]!;
-        const bind = (variables: CoercedVariables) => getArgumentValues(field, node, variables)[argument];
-        conditions.push(`${columnSql(child, column)} = ${compilation.boundParam(args[argument], 'boolean', bind, variableAt(node, [argument]))}`);
-      }
+      // Each filter's value is one bound parameter, read again from each request's variables; the page's rows
+      // (alias `child`) and the cursor's row (`k`) are filtered by the same parameters.
+      const filters = Object.entries(source.filters ?? {})
+        .filter(([argument]) => args[argument] != null)
+        .map(([argument, column]) => {
+          const node = nodes[0]!;
+          const bind = (variables: CoercedVariables) => getArgumentValues(field, node, variables)[argument];
+          return [column, compilation.boundParam(args[argument], 'boolean', bind, variableAt(node, [argument]))] as const;
+        });
+      const conditions = (row: string) => [
+        joinCondition(source.relation, row, alias),
+        compilation.tenantCondition(row),
+        ...filters.map(([column, value]) => `${columnSql(row, column)} = ${value}`),
+      ];
       return compileConnection(builder, objectTypeOf(field), nodes, args, {
         field,
         target,
         alias: child,
-        where: conditions.join(' AND '),
+        where: conditions(child).join(' AND '),
         order: source.relation.order,
         cursorField: source.cursorField,
+        // Prisma looks a nested page's cursor up among the rows the page could hold, its filters included.
+        cursorScope: conditions('k').join(' AND '),
       });
     }
   }
@@ -434,16 +443,18 @@ interface ConnectionSource {
   where: string;
   order: Ordering;
   cursorField: string;
+  /** What the cursor's row (table alias `k`) must be to give a position: the viewer's; nested, the parent's child that passes the filters. */
+  cursorScope: string;
 }
 
 /**
  * The rows from the cursor's row on, in the connection's order, as Prisma's cursor pagination selects them
- * (the caller skips the first, as Prisma does): the cursor's row is looked up by its unique cursor field, in
- * any tenant (it only gives a position), and a row qualifies when it is beyond it on the first order column,
- * or equal there and beyond on the next, and so on, the last comparison including equality. Like Prisma, a
- * cursor whose row is outside the page's rows (another tenant's) still skips one row, and a cursor whose row
- * does not exist gives no rows. Orders over a nullable column (which state where nulls go) are left to the
- * resolvers.
+ * (the caller skips the first, as Prisma does): the cursor's row is looked up by its unique cursor field among
+ * the rows the connection could hold, as on the resolvers (the viewer's tenant; for a nested connection, the
+ * parent's children that pass its filters), and a row qualifies when it is beyond it on the first order column, or
+ * equal there and beyond on the next, and so on, the last comparison including equality. A cursor whose row
+ * does not exist there (another tenant's or another flow's row, or none) gives no rows: it reveals nothing of
+ * the row it names. Orders over a nullable column (which state where nulls go) are left to the resolvers.
  */
 function cursorValue(after: unknown): string {
   let value: unknown;
@@ -462,7 +473,7 @@ function afterCursor(compilation: Compilation, source: ConnectionSource, table: 
   const keys = source.order.map(sortKey);
   if (keys.some(([, direction]) => typeof direction !== 'string')) throw new NotCompilable('cursor over a nullable order');
   const position = (field: string) =>
-    `(SELECT ${columnSql('k', field)} FROM ${table} k WHERE ${columnSql('k', source.cursorField)} = ${cursor})`;
+    `(SELECT ${columnSql('k', field)} FROM ${table} k WHERE ${columnSql('k', source.cursorField)} = ${cursor} AND ${source.cursorScope})`;
   const alternatives = keys.map(([field, direction], index) => {
     const equalBefore = keys.slice(0, index).map(([earlier]) => `${columnSql(source.alias, earlier)} = ${position(earlier)}`);
     const last = index === keys.length - 1;
@@ -692,6 +703,7 @@ export function compileRead(args: ExecutionArgs): CompiledRead {
           where: conditions.join(' AND '),
           order,
           cursorField: 'flowId',
+          cursorScope: compilation.tenantCondition('k'),
         }),
       ]);
     } else {
