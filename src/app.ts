@@ -26,6 +26,7 @@ import { dashboardHandler } from './http/dashboard.ts';
 import { useStreamingMultipart } from './http/multipart-upload.ts';
 import { useRequestBodyLimit } from './http/request-body-limit.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
+import { useGraphQLSseProtocol } from './http/graphql-sse.ts';
 import { attachGraphQLWs } from './http/graphql-ws-server.ts';
 import { useDatabaseReadiness } from './http/readiness.ts';
 import { VIEWER_HEADERS } from './http/viewer.ts';
@@ -158,7 +159,10 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
           title: 'flowgraph',
           defaultQuery: EXAMPLE_QUERY,
           headers: devHeaders ? JSON.stringify(devHeaders, null, 2) : undefined,
-          subscriptionsProtocol: 'WS',
+          // GraphiQL's graphql-ws client opens the socket with an empty connection_init (it cannot pass the
+          // Headers tab as connectionParams); over SSE (GET /graphql, accept: text/event-stream) the request
+          // carries the Headers tab, so subscriptions are authenticated like queries.
+          subscriptionsProtocol: 'SSE',
         }
       : false,
     batching: limits.maxBatch > 0 ? { limit: limits.maxBatch } : false,
@@ -203,6 +207,8 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       useStreamingMultipart(),
       // Inline import rows count against this limit; uploads are limited part by part instead.
       useRequestBodyLimit(limits.maxBodyBytes),
+      // GraphQL over SSE in both modes at /graphql/stream (POST /graphql with text/event-stream stays too).
+      useGraphQLSseProtocol({ authenticator, maxBodyBytes: limits.maxBodyBytes, logger }),
       ...(config.metrics ? [useMetricsEndpoint(metrics)] : []),
       useDatabaseReadiness(database, limits.readyTimeoutMs),
       useIntrospection(config.introspection),
