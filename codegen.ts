@@ -1,15 +1,25 @@
 // Typed documents for the .graphql operations the tests and the README use (`npm run generate`).
+import { createHash } from 'node:crypto';
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const config: CodegenConfig = {
   schema: 'schema.graphql',
   ignoreNoDocuments: false,
   generates: {
-    // The dashboard sends documents as strings, so it needs no GraphQL runtime in the browser.
+    // The dashboard sends documents as strings, so it needs no GraphQL runtime in the browser. Each document
+    // carries the sha256 hash of its text, and persisted-documents.json (hash -> text) is the manifest of
+    // trusted documents the server always knows (src/graphql/trusted-documents.ts): the dashboard sends hashes.
     'dashboard/src/generated/': {
       documents: ['dashboard/operations/*.graphql'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      presetConfig: {
+        fragmentMasking: false,
+        persistedDocuments: {
+          mode: 'embedHashInDocument',
+          // Plain hex, as Apollo's and Yoga's extensions.persistedQuery.sha256Hash carry it.
+          hashAlgorithm: (document: string) => createHash('sha256').update(document).digest('hex'),
+        },
+      },
       config: {
         documentMode: 'string',
         emitLegacyCommonJSImports: false,

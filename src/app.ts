@@ -21,6 +21,7 @@ import { useIntrospection } from './graphql/introspection.ts';
 import { useOperationLimits } from './graphql/operation-limits.ts';
 import { pageSizeErrors } from './graphql/page-size-limit.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
+import { loadTrustedDocuments, resolveTrustedQuery, useTrustedDocuments } from './graphql/trusted-documents.ts';
 import { useRequestDeadline } from './graphql/request-deadline.ts';
 import { dashboardHandler } from './http/dashboard.ts';
 import { useStreamingMultipart } from './http/multipart-upload.ts';
@@ -48,7 +49,7 @@ export type AppConfig = Pick<
   Config,
   'port' | 'host' | 'debugSql' | 'shutdownGraceMs' | 'auth' | 'limits' | 'introspection' | 'graphiql' | 'metrics' | 'logLevel'
 > &
-  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads' | 'cursorKey'>> & {
+  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads' | 'cursorKey' | 'trustedDocuments'>> & {
     /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
     imports?: Partial<Config['imports']>;
     onImportProgress?: (progress: ImportProgress) => void;
@@ -142,6 +143,8 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   const devHeaders = options.devToken ? { [AUTHORIZATION]: `Bearer ${options.devToken}` } : null;
 
   const maskError = createErrorMasker(logger);
+  // The dashboard's documents always resolve by hash; with manifests configured, nothing else runs.
+  const trustedDocuments = loadTrustedDocuments(config.trustedDocuments ?? []);
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: options.schema ?? flowgraphSchema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -197,6 +200,8 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       // A browser sends these headers only after a CORS preflight, so a request carrying one cannot
       // be a cross-site forgery; multipart and GET requests without any of them are refused.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', AUTHORIZATION, ...Object.values(VIEWER_HEADERS)] }),
+      // Trusted documents over HTTP and Yoga's SSE; graphql-ws and /graphql/stream resolve them themselves.
+      useTrustedDocuments(trustedDocuments),
       // Before statement counting: the plugins after it wrap its subscribe function.
       useSharedSubscriptionExecution<GraphQLContext & Record<string, unknown>>({
         sharingKey: (context) => JSON.stringify([context.viewer.clientAccountId, context.viewer.engagementId, context.viewer.userId]),
@@ -208,7 +213,12 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       // Inline import rows count against this limit; uploads are limited part by part instead.
       useRequestBodyLimit(limits.maxBodyBytes),
       // GraphQL over SSE in both modes at /graphql/stream (POST /graphql with text/event-stream stays too).
-      useGraphQLSseProtocol({ authenticator, maxBodyBytes: limits.maxBodyBytes, logger }),
+      useGraphQLSseProtocol({
+        authenticator,
+        maxBodyBytes: limits.maxBodyBytes,
+        logger,
+        resolveQuery: (params) => resolveTrustedQuery(trustedDocuments, params),
+      }),
       ...(config.metrics ? [useMetricsEndpoint(metrics)] : []),
       useDatabaseReadiness(database, limits.readyTimeoutMs),
       useIntrospection(config.introspection),
@@ -250,7 +260,14 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       void yoga(request, response);
     },
   );
-  const wsServer = attachGraphQLWs(server, { path: GRAPHQL_PATH, yoga, authenticator, limits, logger });
+  const wsServer = attachGraphQLWs(server, {
+    path: GRAPHQL_PATH,
+    yoga,
+    authenticator,
+    limits,
+    logger,
+    resolveQuery: (params) => resolveTrustedQuery(trustedDocuments, params),
+  });
 
   let stopping: Promise<void> | undefined;
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import ms from 'ms';
 import { DEFAULT_IMPORT_SETTINGS, type ImportSettings } from './domain/import-settings.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE_CEILING } from './domain/page-size.ts';
+import { loadTrustedDocuments, TrustedDocumentsError } from './graphql/trusted-documents.ts';
 
 /** `jwt`: bearer tokens only. `dev`: also the header-based viewer, and a printed dev token. */
 export type AuthMode = 'jwt' | 'dev';
@@ -100,6 +101,11 @@ export interface Config {
   subscriptionBufferSize: number;
   /** Seals flow event cursors so clients cannot read log positions (FLOWGRAPH_CURSOR_KEY); plain without it. */
   cursorKey?: string;
+  /**
+   * Manifests of trusted documents (FLOWGRAPH_TRUSTED_DOCUMENTS, comma-separated paths): when any is given,
+   * only their documents and the dashboard's run (src/graphql/trusted-documents.ts).
+   */
+  trustedDocuments: string[];
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -268,7 +274,21 @@ export function loadConfig(env: Env = process.env): Config {
     eventPruneIntervalMs: Math.min(duration(env, 'FLOWGRAPH_EVENT_PRUNE_INTERVAL', '1h', 100), 2_147_483_647),
     subscriptionBufferSize: integer(env, 'FLOWGRAPH_SUBSCRIPTION_BUFFER', 1_000, 1, 1_000_000),
     ...cursorKey(env),
+    trustedDocuments: trustedDocuments(env),
   };
+}
+
+function trustedDocuments(env: Env): string[] {
+  const paths = (env.FLOWGRAPH_TRUSTED_DOCUMENTS ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (paths.length === 0) return [];
+  const resolved = paths.map((entry) => path.resolve(entry));
+  try {
+    loadTrustedDocuments(resolved);
+  } catch (error) {
+    if (error instanceof TrustedDocumentsError) throw new ConfigError(`FLOWGRAPH_TRUSTED_DOCUMENTS: ${error.message}`);
+    throw error;
+  }
+  return resolved;
 }
 
 function cursorKey(env: Env): { cursorKey?: string } {

@@ -23,6 +23,8 @@ export interface GraphQLSseOptions {
   authenticator: Authenticator;
   maxBodyBytes: number;
   logger: Logger;
+  /** The text an operation runs (trusted documents: the one its hash names), or the error it is refused with. */
+  resolveQuery?: (params: { query?: unknown; extensions?: unknown }) => { query: string } | GraphQLError;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -51,8 +53,65 @@ function refusal(error: unknown, logger: Logger): SseResponse {
   return errorResponse(500, { message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 }
 
-export function useGraphQLSseProtocol({ authenticator, maxBodyBytes, logger }: GraphQLSseOptions): Plugin {
-  return useGraphQLSSE({
+type FetchApi = { Request: typeof Request; Response: typeof Response; Headers: typeof Headers };
+
+function refusedOperation(fetchAPI: FetchApi, error: GraphQLError): Response {
+  const { http, ...extensions } = (error.extensions ?? {}) as { http?: { status?: number } };
+  return new fetchAPI.Response(JSON.stringify({ errors: [{ message: error.message, extensions }] }), {
+    status: http?.status ?? 400,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  });
+}
+
+/**
+ * The request with its operation's query replaced by the one `resolve` gives (a trusted document for a hash),
+ * or the response refusing it. Operations come as a JSON body (POST) or in the query string (GET);
+ * other requests of the protocol (reserving, opening, completing) carry none and pass unchanged.
+ */
+async function withResolvedQuery(
+  request: Request,
+  resolve: NonNullable<GraphQLSseOptions['resolveQuery']>,
+  maxBodyBytes: number,
+  fetchAPI: FetchApi,
+): Promise<Request | Response> {
+  const { Request, Headers } = fetchAPI;
+  if (request.method === 'GET') {
+    const url = new URL(request.url);
+    if (!url.searchParams.has('query') && !url.searchParams.has('extensions')) return request;
+    let extensions: unknown;
+    try {
+      extensions = JSON.parse(url.searchParams.get('extensions') ?? 'null');
+    } catch {
+      return request; // graphql-sse answers the malformed request itself
+    }
+    const resolved = resolve({ query: url.searchParams.get('query') ?? undefined, extensions });
+    if (resolved instanceof GraphQLError) return refusedOperation(fetchAPI, resolved);
+    url.searchParams.set('query', resolved.query);
+    return new Request(url, { method: 'GET', headers: request.headers });
+  }
+  if (request.method !== 'POST') return request;
+  const declared = request.headers.get('content-length');
+  // Left to the authenticate hook below, which refuses it unread.
+  if (declared === null || !/^\d+$/.test(declared) || Number(declared) > maxBodyBytes) return request;
+  const text = await request.text();
+  const rebuilt = (body: string) => new Request(request.url, { method: 'POST', headers: request.headers, body });
+  let params: unknown;
+  try {
+    params = JSON.parse(text);
+  } catch {
+    return rebuilt(text);
+  }
+  if (!params || typeof params !== 'object' || Array.isArray(params)) return rebuilt(text);
+  const resolved = resolve(params as { query?: unknown; extensions?: unknown });
+  if (resolved instanceof GraphQLError) return refusedOperation(fetchAPI, resolved);
+  const body = JSON.stringify({ ...params, query: resolved.query });
+  const headers = new Headers(request.headers);
+  headers.set('content-length', String(Buffer.byteLength(body)));
+  return new Request(request.url, { method: 'POST', headers, body });
+}
+
+export function useGraphQLSseProtocol({ authenticator, maxBodyBytes, logger, resolveQuery }: GraphQLSseOptions): Plugin {
+  const protocol = useGraphQLSSE({
     endpoint: GRAPHQL_SSE_PATH,
     // Runs first for every request of the protocol. A string is the request's stream token (single
     // connection mode when a reserved stream has it); a Response ends the request.
@@ -73,4 +132,15 @@ export function useGraphQLSseProtocol({ authenticator, maxBodyBytes, logger }: G
       return token || randomUUID();
     },
   }) as Plugin;
+  if (!resolveQuery) return protocol;
+  return {
+    ...protocol,
+    onRequest(payload) {
+      if (!payload.url.pathname.endsWith(GRAPHQL_SSE_PATH)) return;
+      return withResolvedQuery(payload.request, resolveQuery, maxBodyBytes, payload.fetchAPI).then((request) => {
+        if (request instanceof payload.fetchAPI.Response) return payload.endResponse(request as Response);
+        return protocol.onRequest!({ ...payload, request });
+      });
+    },
+  };
 }

@@ -238,6 +238,11 @@ export interface GraphQLWsOptions {
   authenticator: Authenticator;
   limits: Pick<LimitsConfig, 'wsMaxPayloadBytes' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions'>;
   logger: Logger;
+  /**
+   * The text an operation runs (trusted documents: the document its hash names), or the error it is refused
+   * with; `params.query` when absent.
+   */
+  resolveQuery?: (params: { query?: unknown; extensions?: unknown }) => { query: string } | GraphQLError;
 }
 
 /** Close reasons are limited to 123 bytes by the WebSocket protocol. */
@@ -355,7 +360,9 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): { di
           outlet: ctx.extra.outbox!.outlet(id, () => id in ctx.subscriptions),
         });
         try {
-          const document = parse(params.query);
+          const resolved = options.resolveQuery ? options.resolveQuery(params) : { query: params.query };
+          if (resolved instanceof GraphQLError) return [resolved];
+          const document = parse(resolved.query);
           const errors = validate(schema, document);
           if (errors.length > 0) return [...errors];
           const args: ExecutionArgs = {
