@@ -64,6 +64,8 @@ export interface AppOptions {
   devToken?: string;
   /** Another schema to serve (tests of transport behaviour that the flow graph schema cannot show). */
   schema?: typeof flowgraphSchema;
+  /** OpenTelemetry tracing (src/observability/tracing.ts), when it is on. */
+  tracing?: { plugin: Plugin };
 }
 
 export interface App {
@@ -230,6 +232,9 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       // After the JIT executor, which it falls back to for what it does not compile.
       ...(config.compiledReads === false ? [] : [useCompiledReads(database, metrics)]),
       useStatementCounting(config.debugSql),
+      // After the executors and statement counting, whose execute functions it wraps: the operation's span is
+      // the active one while it executes, so its SQL statements' spans are its children.
+      ...(options.tracing ? [options.tracing.plugin] : []),
       usePageSizeLimit(limits.maxPageSize),
       useRequestDeadline(limits.requestTimeoutMs),
       useCredentialExpiry(),

@@ -5,6 +5,7 @@ import ms from 'ms';
 import { DEFAULT_IMPORT_SETTINGS, type ImportSettings } from './domain/import-settings.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE_CEILING } from './domain/page-size.ts';
 import { loadTrustedDocuments, TrustedDocumentsError } from './graphql/trusted-documents.ts';
+import { tracingFromEnvironment } from './observability/tracing-hooks.ts';
 
 /** `jwt`: bearer tokens only. `dev`: also the header-based viewer, and a printed dev token. */
 export type AuthMode = 'jwt' | 'dev';
@@ -106,6 +107,8 @@ export interface Config {
    * only their documents and the dashboard's run (src/graphql/trusted-documents.ts).
    */
   trustedDocuments: string[];
+  /** OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT set): src/observability/tracing.ts. */
+  tracing?: { serviceName: string };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -275,6 +278,7 @@ export function loadConfig(env: Env = process.env): Config {
     subscriptionBufferSize: integer(env, 'FLOWGRAPH_SUBSCRIPTION_BUFFER', 1_000, 1, 1_000_000),
     ...cursorKey(env),
     trustedDocuments: trustedDocuments(env),
+    ...(tracingFromEnvironment(env) ? { tracing: tracingFromEnvironment(env)! } : {}),
   };
 }
 

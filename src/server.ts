@@ -26,6 +26,9 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger(config.logLevel);
+  // The OpenTelemetry SDK is loaded only when traces are exported.
+  const tracing = config.tracing ? (await import('./observability/tracing.ts')).startTracing(config.tracing) : undefined;
+  if (config.tracing) console.log(`flowgraph: exporting traces over OTLP as ${config.tracing.serviceName}`);
   const app = buildApp(
     {
       ...config,
@@ -34,7 +37,7 @@ async function main(): Promise<void> {
         console.log(`flowgraph: import ${dataImportId}: ${rowsStored} rows stored, not committed yet`),
     },
     database,
-    { logger, devToken },
+    { logger, devToken, ...(tracing ? { tracing } : {}) },
   );
   const port = await app.start();
   const base = `http://localhost:${port}`;
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
     console.log(`flowgraph: ${signal} received, finishing in-flight requests`);
     try {
       await app.stop();
+      await tracing?.shutdown();
       await database.close();
       // Logs are written asynchronously; let the last lines out before exiting.
       await new Promise<void>((resolve) => app.logger.flush(() => resolve()));

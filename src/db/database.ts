@@ -9,6 +9,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { countStatement, withStatementCounting } from './statement-counter.ts';
+import { statementSpan } from '../observability/tracing-hooks.ts';
 import { pgliteSession, postgresSession, type SqlSession } from './sql-session.ts';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -101,7 +102,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       async read<Row>(text: string, params: unknown[]) {
         countStatement();
         const name = nameOf?.(text);
-        return (await pool.query(name ? { name, text, values: params } : { text, values: params })).rows as Row[];
+        return statementSpan(text, async () => (await pool.query(name ? { name, text, values: params } : { text, values: params })).rows as Row[]);
       },
       async close() {
         await prisma.$disconnect();
@@ -127,7 +128,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pglite,
     async read<Row>(text: string, params: unknown[]) {
       countStatement();
-      return (await embedded.query<Row>(text, params)).rows;
+      return statementSpan(text, async () => (await embedded.query<Row>(text, params)).rows);
     },
     async close() {
       await prisma.$disconnect();
