@@ -25,6 +25,8 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 /** The operator's own client document, in a manifest of its own. */
 const CURSOR = 'query Cursor { flowEventCursor }';
 const CURSOR_HASH = sha256(CURSOR);
+const STORE = 'mutation Store($input: StoreImportInput!) { storeImport(input: $input) { ... on MasterFlow { flowId version } } }';
+const STORE_HASH = sha256(STORE);
 const UNKNOWN_HASH = sha256('query Unknown { flowEventCursor }');
 const EVENTS_HASH = DashboardEventsDocument.__meta__!.hash as string;
 const PAUSE_HASH = DashboardPauseDocument.__meta__!.hash as string;
@@ -74,12 +76,11 @@ function firstWs(client: WsClient, payload: { query: string; variables?: Record<
   });
 }
 
+/** Stores a flow by the hash of the operator's STORE document. */
 async function storeFlow(server: ServerProcess, viewer: Viewer): Promise<{ flowId: string; version: number }> {
-  const stored = await post(server, viewer, {
-    query: 'mutation($input: StoreImportInput!) { storeImport(input: $input) { ... on MasterFlow { flowId version } } }',
-    variables: { input: { rows: [{ hostname: 'web-01' }], filename: 'servers.json', importType: 'servers' } },
-  });
-  return stored.body.data!.storeImport as { flowId: string; version: number };
+  const stored = await post(server, viewer, byHash(STORE_HASH, { input: { rows: [{ hostname: 'web-01' }], filename: 'servers.json', importType: 'servers' } }));
+  if (!stored.body.data) throw new Error(JSON.stringify(stored.body));
+  return stored.body.data.storeImport as { flowId: string; version: number };
 }
 
 describe('with FLOWGRAPH_TRUSTED_DOCUMENTS (production)', () => {
@@ -92,12 +93,10 @@ describe('with FLOWGRAPH_TRUSTED_DOCUMENTS (production)', () => {
   beforeAll(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'flowgraph-trusted-'));
     const manifest = path.join(dir, 'clients.json');
-    await writeFile(manifest, JSON.stringify({ [CURSOR_HASH]: CURSOR }));
-    // The flow to change is stored first, by a server that runs anything, on the same data directory.
-    const setup = await startServer({ FLOWGRAPH_DATA_DIR: path.join(dir, 'data'), DATABASE_URL: '' });
-    for (const _mode of [1, 2]) flows.push(await storeFlow(setup, viewer));
-    await setup.stop();
+    await writeFile(manifest, JSON.stringify({ [CURSOR_HASH]: CURSOR, [STORE_HASH]: STORE }));
     server = await startServer({ FLOWGRAPH_DATA_DIR: path.join(dir, 'data'), DATABASE_URL: '', FLOWGRAPH_TRUSTED_DOCUMENTS: manifest });
+    // The flows the graphql-sse tests change (one per mode), stored through the operator's document.
+    for (const _mode of [1, 2]) flows.push(await storeFlow(server, viewer));
   });
   afterAll(async () => {
     for (const client of sseClients) client.dispose();
@@ -110,6 +109,8 @@ describe('with FLOWGRAPH_TRUSTED_DOCUMENTS (production)', () => {
       const cursor = await post(server, viewer, byHash(CURSOR_HASH));
       expect(cursor.status).toBe(200);
       expect(cursor.body).toEqual({ data: { flowEventCursor: expect.any(String) } });
+      const dashboards = await post(server, viewer, byHash(dashboardHash('query DashboardEventCursor')));
+      expect(dashboards.body).toEqual({ data: { flowEventCursor: cursor.body.data!.flowEventCursor } });
     });
 
     it('refuses an unknown hash and a query sent as text, even the text of a trusted document', async () => {

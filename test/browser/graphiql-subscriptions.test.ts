@@ -8,6 +8,7 @@ import type { Browser, Page, Response as PwResponse } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_VIEWER } from '../../src/services/demo-seed.ts';
 import { ARTIFACTS, hasChromium, launchBrowser } from '../support/browser.ts';
+import { authHeaders } from '../support/auth.ts';
 import { viewerHeaders } from '../support/graphql.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 
@@ -105,5 +106,24 @@ describe.runIf(hasChromium)('GraphiQL subscriptions', () => {
     await page.locator('.graphiql-execute-button').click();
     expect((await refused).status()).toBe(401);
     await expect.poll(() => page.locator('.graphiql-response').innerText(), { timeout: 10_000 }).toMatch(/UNAUTHENTICATED|401/);
+  });
+
+  it('runs with a token typed into the Headers tab', async () => {
+    const flows = await api<{ masterFlows: { edges: { node: { flowId: string; flowStatus: string; version: number } }[] } }>(
+      server,
+      '{ masterFlows(first: 50) { edges { node { flowId flowStatus version } } } }',
+    );
+    const paused = flows.masterFlows.edges.map((edge) => edge.node).find((flow) => flow.flowStatus === 'PAUSED')!;
+    await replaceEditorText(page, HEADERS_EDITOR, JSON.stringify(authHeaders(DEMO_VIEWER)));
+    const opened = page.waitForResponse(isEventStream);
+    await page.locator('.graphiql-execute-button').click();
+    expect((await opened).status()).toBe(200);
+    await api(server, 'mutation($flowId: UUID!, $version: Int!) { resumeMasterFlow(flowId: $flowId, version: $version) { __typename } }', {
+      flowId: paused.flowId,
+      version: paused.version,
+    });
+    await expect.poll(() => page.locator('.graphiql-response').innerText(), { timeout: 10_000 }).toContain('RUNNING');
+    const shown = JSON.parse((await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ')) as { data: { flowEvents: unknown } };
+    expect(shown.data.flowEvents).toMatchObject({ kind: 'STATUS_CHANGED', flowId: paused.flowId, masterFlow: { flowStatus: 'RUNNING' } });
   });
 });
