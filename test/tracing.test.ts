@@ -70,6 +70,21 @@ describe('spans of an operation, with an in-memory exporter', () => {
     }
   });
 
+  it("continues the caller's trace when the request carries a W3C traceparent", async () => {
+    exporter.reset();
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const callerSpanId = '00f067aa0ba902b7';
+    const response = await app.yoga.fetch('http://flowgraph.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${callerSpanId}-01`, ...authHeaders(viewer) },
+      body: JSON.stringify({ query: 'query Continued { flowEventCursor }' }),
+    });
+    expect(response.status).toBe(200);
+    const operation = exporter.getFinishedSpans().find((span) => span.name === 'query.Continued')!;
+    expect(operation.spanContext().traceId).toBe(traceId);
+    expect(parentOf(operation)).toBe(callerSpanId);
+  });
+
   it("has an import's span, with its statements, under the mutation's span; and the event log's reads", async () => {
     exporter.reset();
     await executeOk(app, viewer, 'mutation Store($input: StoreImportInput!) { storeImport(input: $input) { __typename } }', {

@@ -1,13 +1,14 @@
 // OpenTelemetry tracing, on when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set:
-// a span for each GraphQL operation (the envelop OpenTelemetry plugin), for each SQL statement it sends, and
+// a span for each GraphQL operation (the envelop OpenTelemetry plugin; a child of the caller's span when the
+// request carries a W3C traceparent), for each SQL statement it sends, and
 // for imports and event log reads (src/observability/tracing-hooks.ts), exported over OTLP/HTTP (JSON) with
 // the standard OTEL_EXPORTER_OTLP_* settings. server.ts imports this file only when tracing is on, so without
 // it no SDK code is loaded.
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-node';
-import { useOpenTelemetry } from '@envelop/opentelemetry';
+import { setCurrentOtelContext, useOpenTelemetry } from '@envelop/opentelemetry';
 import type { Plugin } from 'graphql-yoga';
 import { setSpanRunner } from './tracing-hooks.ts';
 
@@ -51,7 +52,22 @@ export function startTracing(options: TracingOptions = {}): Tracing {
   );
   // Neither variables nor results are recorded (they hold tenant data), nor a document with inline arguments;
   // no span per resolver (a flow graph page resolves thousands of fields).
-  const plugin = useOpenTelemetry({ resolvers: false, variables: false, result: false }, provider, SpanKind.SERVER, {}, 'flowgraph') as Plugin;
+  const operations = useOpenTelemetry({ resolvers: false, variables: false, result: false }, provider, SpanKind.SERVER, {}, 'flowgraph') as Plugin;
+  // A request carrying a W3C `traceparent` (a traced client or gateway) continues that trace: the operation's
+  // span becomes a child of the caller's. Before the plugin above, which reads the context it sets.
+  const continueTrace: Plugin = {
+    onExecute({ args }) {
+      const headers = (args.contextValue as { request?: Request }).request?.headers;
+      if (!headers?.has('traceparent')) return;
+      setCurrentOtelContext(args.contextValue, propagation.extract(ROOT_CONTEXT, headers, { keys: (carrier) => [...carrier.keys()], get: (carrier, key) => carrier.get(key) ?? undefined }));
+    },
+  };
+  const plugin: Plugin = {
+    onPluginInit({ addPlugin }) {
+      addPlugin(continueTrace);
+      addPlugin(operations);
+    },
+  };
   return {
     plugin,
     async shutdown() {
