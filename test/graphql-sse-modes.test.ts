@@ -10,6 +10,7 @@ import type { Viewer } from '../src/context.ts';
 import { authHeaders } from './support/auth.ts';
 import { newTenant } from './support/factories.ts';
 import { startServer, type ServerProcess } from './support/server-process.ts';
+import { MAX_UNOPENED_STREAMS } from '../src/http/graphql-sse.ts';
 
 const FLOW_EVENTS = `subscription Events($flowId: UUID!, $after: String) {
   flowEvents(filter: { masterFlowId: $flowId }, after: $after) {
@@ -161,6 +162,28 @@ describe('graphql-sse at /graphql/stream, both modes, against a server process',
     expect(token).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const open = await fetch(`${server.url}/graphql/stream`, { headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': token } });
     expect(open.status).toBe(401);
+  });
+
+  it("lets only its owner open a reserved stream, and bounds the streams a user leaves unopened", async () => {
+    const other = newTenant('someone-else');
+    const reserve = (who: Viewer) => fetch(`${server.url}/graphql/stream`, { method: 'PUT', headers: authHeaders(who) });
+    const open = (who: Viewer, token: string, signal?: AbortSignal) =>
+      fetch(`${server.url}/graphql/stream`, { headers: { ...authHeaders(who), accept: 'text/event-stream', 'x-graphql-event-stream-token': token }, signal });
+
+    const token = await (await reserve(viewer)).text();
+    const stolen = await open(other, token);
+    expect(stolen.status).toBe(403);
+    expect(await stolen.json()).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }] });
+    const controller = new AbortController();
+    const opened = await open(viewer, token, controller.signal);
+    expect(opened.status).toBe(200);
+    controller.abort();
+
+    // Reservations left unopened: the tenth is accepted, the eleventh refused; another user is not affected.
+    const statuses: number[] = [];
+    for (let index = 0; index < MAX_UNOPENED_STREAMS + 1; index += 1) statuses.push((await reserve(other)).status);
+    expect(statuses).toEqual([...Array<number>(MAX_UNOPENED_STREAMS).fill(201), 429]);
+    expect((await reserve(newTenant('third'))).status).toBe(201);
   });
 
   it('refuses a body larger than the limit, unread', async () => {

@@ -19,6 +19,13 @@ import type { Logger } from '../observability/logger.ts';
 
 export const GRAPHQL_SSE_PATH = '/graphql/stream';
 
+/**
+ * Streams one user may have reserved (PUT) and not yet opened (GET). graphql-sse keeps a reserved stream until
+ * it is opened and closed, so reservations never opened would otherwise pile up without bound. A client opens
+ * its stream right after reserving it; more than a few waiting means something is wrong.
+ */
+export const MAX_UNOPENED_STREAMS = 10;
+
 export interface GraphQLSseOptions {
   authenticator: Authenticator;
   maxBodyBytes: number;
@@ -29,6 +36,8 @@ export interface GraphQLSseOptions {
 
 const STATUS_TEXT: Record<number, string> = {
   401: 'Unauthorized',
+  403: 'Forbidden',
+  429: 'Too Many Requests',
   411: 'Length Required',
   413: 'Payload Too Large',
   500: 'Internal Server Error',
@@ -111,6 +120,9 @@ async function withResolvedQuery(
 }
 
 export function useGraphQLSseProtocol({ authenticator, maxBodyBytes, logger, resolveQuery }: GraphQLSseOptions): Plugin {
+  // Reserved streams not opened yet: who reserved each (only they may open it), and how many each user has.
+  const reservedBy = new Map<string, string>();
+  const unopened = new Map<string, number>();
   const protocol = useGraphQLSSE({
     endpoint: GRAPHQL_SSE_PATH,
     // Runs first for every request of the protocol. A string is the request's stream token (single
@@ -123,12 +135,38 @@ export function useGraphQLSseProtocol({ authenticator, maxBodyBytes, logger, res
         const message = declared === null ? 'A request body needs a Content-Length.' : `The request body is larger than ${maxBodyBytes} bytes.`;
         return errorResponse(status, { message, extensions: { code: declared === null ? 'BAD_REQUEST' : 'REQUEST_ENTITY_TOO_LARGE' } });
       }
+      let user: string;
       try {
-        await authenticator.authenticate((name) => request.headers.get(name) ?? undefined);
+        const { viewer } = await authenticator.authenticate((name) => request.headers.get(name) ?? undefined);
+        user = JSON.stringify([viewer.clientAccountId, viewer.engagementId, viewer.userId]);
       } catch (error) {
         return refusal(error, logger);
       }
+      if (request.method === 'PUT') {
+        // A reservation always gets a fresh token of the server's choosing.
+        const count = unopened.get(user) ?? 0;
+        if (count >= MAX_UNOPENED_STREAMS) {
+          return errorResponse(429, {
+            message: `At most ${MAX_UNOPENED_STREAMS} event streams may be reserved and not yet opened; open or drop one first.`,
+            extensions: { code: 'TOO_MANY_STREAMS', limit: MAX_UNOPENED_STREAMS },
+          });
+        }
+        const token = randomUUID();
+        reservedBy.set(token, user);
+        unopened.set(user, count + 1);
+        return token;
+      }
       const token = request.headers.get(TOKEN_HEADER_KEY) || new URL(request.url, 'http://localhost/').searchParams.get(TOKEN_QUERY_KEY);
+      const owner = token ? reservedBy.get(token) : undefined;
+      if (token && owner !== undefined && request.method === 'GET' && request.headers.get('accept') === 'text/event-stream') {
+        if (owner !== user) {
+          return errorResponse(403, { message: 'This event stream was reserved by someone else.', extensions: { code: 'FORBIDDEN' } });
+        }
+        reservedBy.delete(token);
+        const left = (unopened.get(user) ?? 1) - 1;
+        if (left > 0) unopened.set(user, left);
+        else unopened.delete(user);
+      }
       return token || randomUUID();
     },
   }) as Plugin;
