@@ -13,6 +13,7 @@
 // resolveTrustedQuery before parsing. All three answer with the same errors.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
@@ -94,7 +95,7 @@ function readManifest(path: string): Map<string, string> {
 /** The dashboard's documents, and those of every manifest named (then only these run). */
 export function loadTrustedDocuments(manifests: readonly string[]): TrustedDocuments {
   const documents = new Map<string, string>();
-  for (const path of [DASHBOARD_MANIFEST.pathname, ...manifests]) {
+  for (const path of [fileURLToPath(DASHBOARD_MANIFEST), ...manifests]) {
     for (const [hash, document] of readManifest(path)) documents.set(hash, document);
   }
   return { enforced: manifests.length > 0, lookup: (hash) => documents.get(hash.toLowerCase()), size: documents.size };
