@@ -25,6 +25,7 @@ import { useListArgumentLimit } from './graphql/list-argument-limit.ts';
 import { useResponseSizeLimit } from './graphql/response-size-limit.ts';
 import { documentCaches } from './graphql/document-cache.ts';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.ts';
+import { loadTrustedDocuments, resolveTrustedQuery, useTrustedDocuments } from './graphql/trusted-documents.ts';
 import { useRequestDeadline } from './graphql/request-deadline.ts';
 import { corsPolicy, hostAllowed } from './http/cors.ts';
 import { dashboardHandler } from './http/dashboard.ts';
@@ -32,6 +33,7 @@ import { useStreamingMultipart } from './http/multipart-upload.ts';
 import { useRequestBodyLimit } from './http/request-body-limit.ts';
 import { useRequestParsingErrors } from './http/request-parsing.ts';
 import { requestAdmission } from './http/request-admission.ts';
+import { useGraphQLSseProtocol } from './http/graphql-sse.ts';
 import { attachGraphQLWs } from './http/graphql-ws-server.ts';
 import { Drain, refuseWhileDraining, settleWindowMs } from './http/drain.ts';
 import { useDatabaseReadiness } from './http/readiness.ts';
@@ -54,7 +56,7 @@ export type AppConfig = Pick<
   Config,
   'port' | 'host' | 'debugSql' | 'shutdownGraceMs' | 'auth' | 'limits' | 'introspection' | 'graphiql' | 'metrics' | 'logLevel'
 > &
-  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads' | 'cursorKey' | 'metricsToken' | 'corsOrigins'>> & {
+  Partial<Pick<Config, 'eventRetentionMs' | 'eventPruneIntervalMs' | 'subscriptionBufferSize' | 'compiledReads' | 'cursorKey' | 'metricsToken' | 'corsOrigins' | 'trustedDocuments'>> & {
     /** Import limits; the defaults of src/domain/import-settings.ts when absent. */
     imports?: Partial<Config['imports']>;
     onImportProgress?: (progress: ImportProgress) => void;
@@ -74,6 +76,8 @@ export interface AppOptions {
    * port before migrations run. start() listens only if it is not listening yet.
    */
   server?: Server;
+  /** OpenTelemetry tracing (src/observability/tracing.ts), when it is on. */
+  tracing?: { plugin: Plugin };
 }
 
 /**
@@ -172,6 +176,8 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
 
   const maskError = createErrorMasker(logger);
   const drain = new Drain();
+  // The dashboard's documents always resolve by hash; with manifests configured, nothing else runs.
+  const trustedDocuments = loadTrustedDocuments(config.trustedDocuments ?? []);
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: options.schema ?? flowgraphSchema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -191,7 +197,10 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
           title: 'flowgraph',
           defaultQuery: EXAMPLE_QUERY,
           headers: devHeaders ? JSON.stringify(devHeaders, null, 2) : undefined,
-          subscriptionsProtocol: 'WS',
+          // GraphiQL's graphql-ws client opens the socket with an empty connection_init (it cannot pass the
+          // Headers tab as connectionParams); over SSE (GET /graphql, accept: text/event-stream) the request
+          // carries the Headers tab, so subscriptions are authenticated like queries.
+          subscriptionsProtocol: 'SSE',
         }
       : false,
     batching: limits.maxBatch > 0 ? { limit: limits.maxBatch } : false,
@@ -231,6 +240,8 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       // A browser sends these headers only after a CORS preflight, so a request carrying one cannot
       // be a cross-site forgery; multipart and GET requests without any of them are refused.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', AUTHORIZATION, ...Object.values(VIEWER_HEADERS)] }),
+      // Trusted documents over HTTP and Yoga's SSE; graphql-ws and /graphql/stream resolve them themselves.
+      useTrustedDocuments(trustedDocuments),
       // Before statement counting: the plugins after it wrap its subscribe function.
       useSharedSubscriptionExecution<GraphQLContext & Record<string, unknown>>({
         sharingKey: (context) => JSON.stringify([context.viewer.clientAccountId, context.viewer.engagementId, context.viewer.userId]),
@@ -244,6 +255,13 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       admission.plugin,
       // Inline import rows count against this limit; uploads are limited part by part instead.
       useRequestBodyLimit(limits.maxBodyBytes),
+      // GraphQL over SSE in both modes at /graphql/stream (POST /graphql with text/event-stream stays too).
+      useGraphQLSseProtocol({
+        authenticator,
+        maxBodyBytes: limits.maxBodyBytes,
+        logger,
+        resolveQuery: (params) => resolveTrustedQuery(trustedDocuments, params),
+      }),
       ...(config.metrics ? [useMetricsEndpoint(metrics, config.metricsToken)] : []),
       useDatabaseReadiness(database, limits.readyTimeoutMs),
       useIntrospection(config.introspection),
@@ -262,6 +280,9 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
       // After the plugins that replace the executor (graphql-jit, compiled reads), so that it wraps theirs.
       drain.plugin(),
       useStatementCounting(config.debugSql),
+      // After the executors and statement counting, whose execute functions it wraps: the operation's span is
+      // the active one while it executes, so its SQL statements' spans are its children.
+      ...(options.tracing ? [options.tracing.plugin] : []),
       usePageSizeLimit(limits.maxPageSize),
       useListArgumentLimit(limits.maxListLength),
       useRequestDeadline(limits.requestTimeoutMs),
@@ -314,6 +335,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
     drain,
     corsOrigins: config.corsOrigins ?? [],
     ...(devHostGuard ? { boundHost: config.host } : {}),
+    resolveQuery: (params) => resolveTrustedQuery(trustedDocuments, params),
   });
 
   let stopping: Promise<void> | undefined;

@@ -5,6 +5,8 @@ import { getHeapStatistics } from 'node:v8';
 import ms from 'ms';
 import { DEFAULT_IMPORT_SETTINGS, type ImportSettings } from './domain/import-settings.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE_CEILING } from './domain/page-size.ts';
+import { loadTrustedDocuments, TrustedDocumentsError } from './graphql/trusted-documents.ts';
+import { tracingFromEnvironment } from './observability/tracing-hooks.ts';
 
 /** `jwt`: bearer tokens only. `dev`: also the header-based viewer, and a printed dev token. */
 export type AuthMode = 'jwt' | 'dev';
@@ -134,6 +136,13 @@ export interface Config {
   cursorKey?: string;
   /** Origins of web pages other than the server's own that may call the API from a browser (FLOWGRAPH_CORS_ORIGINS). */
   corsOrigins: string[];
+  /**
+   * Manifests of trusted documents (FLOWGRAPH_TRUSTED_DOCUMENTS, comma-separated paths): when any is given,
+   * only their documents and the dashboard's run (src/graphql/trusted-documents.ts).
+   */
+  trustedDocuments: string[];
+  /** OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT set): src/observability/tracing.ts. */
+  tracing?: { serviceName: string };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -330,6 +339,8 @@ export function loadConfig(env: Env = process.env): Config {
     subscriptionBufferSize: integer(env, 'FLOWGRAPH_SUBSCRIPTION_BUFFER', 1_000, 1, 1_000_000),
     ...cursorKey(env),
     corsOrigins: corsOrigins(env),
+    trustedDocuments: trustedDocuments(env),
+    ...(tracingFromEnvironment(env) ? { tracing: tracingFromEnvironment(env)! } : {}),
   };
 }
 
@@ -364,6 +375,19 @@ function corsOrigins(env: Env): string[] {
     }
     return origin;
   });
+}
+
+function trustedDocuments(env: Env): string[] {
+  const paths = (env.FLOWGRAPH_TRUSTED_DOCUMENTS ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (paths.length === 0) return [];
+  const resolved = paths.map((entry) => path.resolve(entry));
+  try {
+    loadTrustedDocuments(resolved);
+  } catch (error) {
+    if (error instanceof TrustedDocumentsError) throw new ConfigError(`FLOWGRAPH_TRUSTED_DOCUMENTS: ${error.message}`);
+    throw error;
+  }
+  return resolved;
 }
 
 function cursorKey(env: Env): { cursorKey?: string } {

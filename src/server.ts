@@ -100,6 +100,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   // Synchronously, so that no request falls between the two handlers.
   server.off('request', answerWhileStarting);
+  // The OpenTelemetry SDK is loaded only when traces are exported.
+  const tracing = config.tracing ? (await import('./observability/tracing.ts')).startTracing(config.tracing) : undefined;
+  if (config.tracing) console.log(`flowgraph: exporting traces over OTLP as ${config.tracing.serviceName}`);
   const app = buildApp(
     {
       ...config,
@@ -108,7 +111,7 @@ async function main(): Promise<void> {
         console.log(`flowgraph: import ${dataImportId}: ${rowsStored} rows stored, not committed yet`),
     },
     database,
-    { logger, devToken, server },
+    { logger, devToken, server, ...(tracing ? { tracing } : {}) },
   );
   await app.start();
   const base = `http://localhost:${port}`;
@@ -135,6 +138,7 @@ async function main(): Promise<void> {
     try {
       // Resolves once nothing is in flight; only then is the database closed.
       await app.stop();
+      await tracing?.shutdown();
       await database.close();
       // Logs are written asynchronously; let the last lines out before exiting.
       await new Promise<void>((resolve) => app.logger.flush(() => resolve()));

@@ -41,6 +41,8 @@ describe('typed documents (test/generated, dashboard/src/generated)', () => {
     const outputs = ['test/generated', 'dashboard/src/generated'];
     let source = readFileSync('codegen.ts', 'utf8');
     for (const output of outputs) source = source.replace(`'${output}/'`, JSON.stringify(`${out}/${output}/`));
+    const possibleTypes = 'src/client/possible-types.ts';
+    source = source.replace(`'${possibleTypes}'`, JSON.stringify(`${out}/${possibleTypes}`));
     execFileSync(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(config)}, ${JSON.stringify(source)})`]);
     execFileSync(path.resolve('node_modules/.bin/graphql-codegen'), ['--config', config, '--silent'], { stdio: 'pipe' });
     for (const output of outputs) {
@@ -50,5 +52,6 @@ describe('typed documents (test/generated, dashboard/src/generated)', () => {
         );
       }
     }
+    expect(readFileSync(path.join(out, possibleTypes), 'utf8'), `${possibleTypes} is stale`).toBe(readFileSync(possibleTypes, 'utf8'));
   });
 });

@@ -1,6 +1,7 @@
 // flowgraph's public GraphQL API, as the dashboard uses it: queries and mutations over HTTP, live events
 // over graphql-ws, with the same credentials. Nothing here is private to the dashboard.
 import { createClient, type Client } from 'graphql-ws';
+import * as generated from './generated/graphql';
 import type { TypedDocumentString } from './generated/graphql';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
@@ -23,6 +24,23 @@ export class GraphQLRequestError extends Error {
 
 const ENDPOINT = '/graphql';
 
+/**
+ * The trusted-document hash of each generated document, by its text (codegen embeds the hash; the server
+ * knows the dashboard's manifest). Operations are sent as their hash, so the dashboard also works against a
+ * server that runs only trusted documents (FLOWGRAPH_TRUSTED_DOCUMENTS).
+ */
+const HASHES = new Map<string, string>();
+for (const value of Object.values(generated)) {
+  const hash = value instanceof generated.TypedDocumentString ? (value.__meta__?.hash as string | undefined) : undefined;
+  if (hash) HASHES.set(value.toString(), hash);
+}
+
+/** An operation's request parameters: its hash when it is a trusted document, else its text. */
+function operation(query: string, variables: unknown): { query?: string; variables: unknown; extensions?: Record<string, unknown> } {
+  const hash = HASHES.get(query);
+  return hash ? { variables, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } } : { query, variables };
+}
+
 export class Api {
   private socket: Client | undefined;
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
@@ -33,7 +51,7 @@ export class Api {
     const response = await fetch(ENDPOINT, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...this.credentials.headers },
-      body: JSON.stringify({ query: document.toString(), variables }),
+      body: JSON.stringify(operation(document.toString(), variables)),
     });
     const body = (await response.json()) as { data?: TResult; errors?: { message: string; extensions?: { code?: string } }[] };
     if (body.errors?.length || !body.data) {
@@ -46,7 +64,7 @@ export class Api {
   /** Sends a multipart request (GraphQL multipart request spec) with one file, reporting upload progress. */
   upload<TResult>(query: string, variables: Record<string, unknown>, filePath: string, file: File, onProgress: (share: number) => void): Promise<TResult> {
     const form = new FormData();
-    form.append('operations', JSON.stringify({ query, variables }));
+    form.append('operations', JSON.stringify(operation(query, variables)));
     form.append('map', JSON.stringify({ 0: [filePath] }));
     form.append('0', file, file.name);
     // fetch() cannot report upload progress; XMLHttpRequest can.
@@ -118,8 +136,10 @@ export class Api {
     };
     const start = () => {
       if (stopped) return;
+      const current = variables() as Record<string, unknown>;
       unsubscribe = this.client().subscribe<TResult>(
-        { query: document.toString(), variables: variables() as Record<string, unknown> },
+        // graphql-ws requires a query string: empty when the hash names the document.
+        { query: '', ...operation(document.toString(), current), variables: current },
         {
           next: (result) => (result.data ? onData(result.data as TResult) : onError(result.errors)),
           error: (error) => {

@@ -12,6 +12,7 @@ import { PrismaClient } from '../generated/prisma/client.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { budgetedPGlite, budgetedPool } from './result-budget.ts';
 import { countStatement, withStatementCounting } from './statement-counter.ts';
+import { statementSpan } from '../observability/tracing-hooks.ts';
 import { pgliteSession, postgresSession, type SqlSession } from './sql-session.ts';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -120,7 +121,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       async read<Row>(text: string, params: unknown[]) {
         countStatement();
         const name = nameOf?.(text);
-        return (await pool.query(name ? { name, text, values: params } : { text, values: params })).rows as Row[];
+        return statementSpan(text, async () => (await pool.query(name ? { name, text, values: params } : { text, values: params })).rows as Row[]);
       },
       async probePool(timeoutMs: number) {
         // A connect that loses the race still gets its connection later: it is given back then.
@@ -176,7 +177,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pglite,
     async read<Row>(text: string, params: unknown[]) {
       countStatement();
-      return (await embedded.query<Row>(text, params)).rows;
+      return statementSpan(text, async () => (await embedded.query<Row>(text, params)).rows);
     },
     async close() {
       await prisma.$disconnect();

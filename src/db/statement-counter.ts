@@ -6,6 +6,7 @@
 // operation running in the current AsyncLocalStorage context (see the execute wrapper in src/app.ts).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, Transaction } from '@prisma/driver-adapter-utils';
+import { statementSpan } from '../observability/tracing-hooks.ts';
 
 export interface StatementTally {
   statements: number;
@@ -39,7 +40,8 @@ function countingQueryable<T extends SqlDriverAdapter | Transaction>(target: T):
       if (property === 'queryRaw' || property === 'executeRaw') {
         return (...args: unknown[]) => {
           countStatement();
-          return value.apply(object, args);
+          // A span per statement when tracing is on (src/observability/tracing-hooks.ts).
+          return statementSpan((args[0] as { sql?: string } | undefined)?.sql, () => value.apply(object, args) as Promise<unknown>);
         };
       }
       if (property === 'startTransaction') {

@@ -271,6 +271,11 @@ export interface GraphQLWsOptions {
   corsOrigins?: readonly string[];
   /** In development mode, the interface the server listens on: on a loopback one, sockets addressed to other names are refused. */
   boundHost?: string;
+  /**
+   * The text an operation runs (trusted documents: the document its hash names), or the error it is refused
+   * with; `params.query` when absent.
+   */
+  resolveQuery?: (params: { query?: unknown; extensions?: unknown }) => { query: string } | GraphQLError;
 }
 
 export interface GraphQLWsServer {
@@ -457,7 +462,9 @@ export function attachGraphQLWs(server: Server, options: GraphQLWsOptions): Grap
           outlet: ctx.extra.outbox!.outlet(id, () => id in ctx.subscriptions),
         });
         try {
-          const document = parse(params.query);
+          const resolved = options.resolveQuery ? options.resolveQuery(params) : { query: params.query };
+          if (resolved instanceof GraphQLError) return [resolved];
+          const document = parse(resolved.query);
           const errors = validate(schema, document);
           if (errors.length > 0) return refuse([...errors]);
           if (getOperationAST(document, params.operationName)?.operation !== 'subscription') {

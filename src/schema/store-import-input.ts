@@ -8,6 +8,7 @@ import {
   MalformedFileError,
   UnsupportedFormatError,
 } from '../domain/import-errors.ts';
+import { workSpan } from '../observability/tracing-hooks.ts';
 import { storeImport } from '../services/store-import.ts';
 import './empty-file-error.ts';
 import './file-too-large-error.ts';
@@ -56,9 +57,13 @@ builder.mutationField('storeImport', (t) =>
       union: { name: 'StoreImportResult', description: 'The imported master flow, or why nothing was imported.' },
     },
     resolve: async (query, _root, { input }, ctx) => {
-      const stored = await storeImport(ctx.prisma, ctx.viewer, input, {
-        settings: ctx.imports,
-        ...(ctx.onImportProgress ? { onProgress: ctx.onImportProgress } : {}),
+      const stored = await workSpan('flowgraph.import', { 'flowgraph.import.type': input.importType }, async (annotate) => {
+        const result = await storeImport(ctx.prisma, ctx.viewer, input, {
+          settings: ctx.imports,
+          ...(ctx.onImportProgress ? { onProgress: ctx.onImportProgress } : {}),
+        });
+        annotate({ 'flowgraph.import.replayed': result.replayed });
+        return result;
       });
       ctx.metrics.importRows.inc(stored.rowsStored);
       return ctx.prisma.masterFlow.findFirstOrThrow({ ...query, where: { flowId: stored.flowId, ...tenantWhere(ctx) } });

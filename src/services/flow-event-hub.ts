@@ -7,6 +7,7 @@
 // server's memory. When the queue is full the subscription is dropped (its queue freed) and told so, and
 // the stream ends with the position the client has everything up to, to resume from.
 import { countStatements, type StatementTally } from '../db/statement-counter.ts';
+import { workSpan } from '../observability/tracing-hooks.ts';
 import type { Database } from '../db/database.ts';
 import { openWakeUpChannel, type WakeUpChannel, type WakeUpOptions } from '../db/wake-up-channel.ts';
 import { matchesFlowEventFilter, tenantKey, type FlowEventFilter, type Tenant } from '../domain/flow-event-filter.ts';
@@ -237,7 +238,9 @@ export class FlowEventHub {
         // Until the log's end: a read that fills its batch is followed by another from where it stopped.
         for (;;) {
           // A plain statement, counted when it is sent (unlike a Prisma query, which runs when awaited).
-          const rows = await countStatements(this.statements, () => readEventsAfter(this.database, this.last, this.batchSize));
+          const rows = await workSpan('flowgraph.events.read', { 'flowgraph.events.after': String(this.last) }, () =>
+            countStatements(this.statements, () => readEventsAfter(this.database, this.last, this.batchSize)),
+          );
           if (this.stopped) return;
           for (const row of rows) this.dispatch(row);
           if (rows.length < this.batchSize) break;

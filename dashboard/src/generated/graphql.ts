@@ -375,7 +375,7 @@ export const DashboardPauseDocument = new TypedDocumentString(`
 }
     fragment ActionFailure on Error {
   message
-}`) as unknown as TypedDocumentString<DashboardPauseMutation, DashboardPauseMutationVariables>;
+}`, {"hash":"74ea59dc7093b7db779c7ae216ec4f15fa370b39b5baa4e9a2c4da49f4ea340a"}) as unknown as TypedDocumentString<DashboardPauseMutation, DashboardPauseMutationVariables>;
 export const DashboardResumeDocument = new TypedDocumentString(`
     mutation DashboardResume($flowId: UUID!, $version: Int!) {
   resumeMasterFlow(flowId: $flowId, version: $version) {
@@ -389,7 +389,7 @@ export const DashboardResumeDocument = new TypedDocumentString(`
 }
     fragment ActionFailure on Error {
   message
-}`) as unknown as TypedDocumentString<DashboardResumeMutation, DashboardResumeMutationVariables>;
+}`, {"hash":"3aba0ad689f5dda2eda7f0d5b0222ff3a0d23ee66bf27ff1033b801dd178c074"}) as unknown as TypedDocumentString<DashboardResumeMutation, DashboardResumeMutationVariables>;
 export const DashboardRetryDocument = new TypedDocumentString(`
     mutation DashboardRetry($flowId: UUID!, $version: Int!) {
   retryMasterFlow(flowId: $flowId, version: $version) {
@@ -403,7 +403,7 @@ export const DashboardRetryDocument = new TypedDocumentString(`
 }
     fragment ActionFailure on Error {
   message
-}`) as unknown as TypedDocumentString<DashboardRetryMutation, DashboardRetryMutationVariables>;
+}`, {"hash":"598da333d98effea45d3defb2ff0b4c08560ecf65fd86756781c94c17bd65fd2"}) as unknown as TypedDocumentString<DashboardRetryMutation, DashboardRetryMutationVariables>;
 export const DashboardStartDocument = new TypedDocumentString(`
     mutation DashboardStart($flowId: UUID!, $version: Int!) {
   startMasterFlow(flowId: $flowId, version: $version) {
@@ -417,7 +417,7 @@ export const DashboardStartDocument = new TypedDocumentString(`
 }
     fragment ActionFailure on Error {
   message
-}`) as unknown as TypedDocumentString<DashboardStartMutation, DashboardStartMutationVariables>;
+}`, {"hash":"c2fafdc2013ec05b1fb253e858caa4649243bb8a8917c5883db782697391eeca"}) as unknown as TypedDocumentString<DashboardStartMutation, DashboardStartMutationVariables>;
 export const DashboardCompletePhaseDocument = new TypedDocumentString(`
     mutation DashboardCompletePhase($flowId: UUID!, $phase: DiscoveryPhase!, $version: Int) {
   completeDiscoveryPhase(flowId: $flowId, phase: $phase, version: $version) {
@@ -431,7 +431,7 @@ export const DashboardCompletePhaseDocument = new TypedDocumentString(`
 }
     fragment ActionFailure on Error {
   message
-}`) as unknown as TypedDocumentString<DashboardCompletePhaseMutation, DashboardCompletePhaseMutationVariables>;
+}`, {"hash":"2423b046bb0a10f4f02980d7fda3e52c4dd796b173f9cd7316e75d41f96c3736"}) as unknown as TypedDocumentString<DashboardCompletePhaseMutation, DashboardCompletePhaseMutationVariables>;
 export const DashboardDeleteDocument = new TypedDocumentString(`
     mutation DashboardDelete($flowId: UUID!) {
   deleteMasterFlow(flowId: $flowId) {
@@ -446,7 +446,7 @@ export const DashboardDeleteDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<DashboardDeleteMutation, DashboardDeleteMutationVariables>;
+    `, {"hash":"97b505e1a5a98e80f45ad33e398c4a63aebc64bc77e1e5e0904f7143060145d8"}) as unknown as TypedDocumentString<DashboardDeleteMutation, DashboardDeleteMutationVariables>;
 export const DashboardUploadDocument = new TypedDocumentString(`
     mutation DashboardUpload($input: StoreImportInput!) {
   storeImport(input: $input) {
@@ -460,7 +460,7 @@ export const DashboardUploadDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<DashboardUploadMutation, DashboardUploadMutationVariables>;
+    `, {"hash":"94fef6e4f561cc59b117b4c3ae89b82e975b81353a14bbc75ad2dad9c4050cc3"}) as unknown as TypedDocumentString<DashboardUploadMutation, DashboardUploadMutationVariables>;
 export const DashboardEventsDocument = new TypedDocumentString(`
     subscription DashboardEvents($after: String) {
   flowEvents(after: $after) {
@@ -504,12 +504,12 @@ export const DashboardEventsDocument = new TypedDocumentString(`
       completed
     }
   }
-}`) as unknown as TypedDocumentString<DashboardEventsSubscription, DashboardEventsSubscriptionVariables>;
+}`, {"hash":"028a313239d99b11f7c5e5e08cd31e9c84e89ecbc56c166164fe3730d0bd8e72"}) as unknown as TypedDocumentString<DashboardEventsSubscription, DashboardEventsSubscriptionVariables>;
 export const DashboardEventCursorDocument = new TypedDocumentString(`
     query DashboardEventCursor {
   flowEventCursor
 }
-    `) as unknown as TypedDocumentString<DashboardEventCursorQuery, DashboardEventCursorQueryVariables>;
+    `, {"hash":"20491788c50f1f9fcfef60c881ae0eea937f393bcdeb67201bb5ecd4e306f2ec"}) as unknown as TypedDocumentString<DashboardEventCursorQuery, DashboardEventCursorQueryVariables>;
 export const DashboardFlowHistoryDocument = new TypedDocumentString(`
     query DashboardFlowHistory($flowId: UUID!, $after: String) {
   flowEvents(filter: {masterFlowId: $flowId}, after: $after, first: 200) {
@@ -530,7 +530,7 @@ export const DashboardFlowHistoryDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<DashboardFlowHistoryQuery, DashboardFlowHistoryQueryVariables>;
+    `, {"hash":"9cad1b8701ed37a7330eb758849c9b920ce77e784d1869b0dcb2f58c2099565c"}) as unknown as TypedDocumentString<DashboardFlowHistoryQuery, DashboardFlowHistoryQueryVariables>;
 export const DashboardFlowDetailDocument = new TypedDocumentString(`
     query DashboardFlowDetail($flowId: UUID!, $first: Int, $after: String, $last: Int, $before: String, $isValid: Boolean) {
   masterFlow(flowId: $flowId) {
@@ -617,7 +617,7 @@ export const DashboardFlowDetailDocument = new TypedDocumentString(`
       completed
     }
   }
-}`) as unknown as TypedDocumentString<DashboardFlowDetailQuery, DashboardFlowDetailQueryVariables>;
+}`, {"hash":"19ba8c2509d0e64151178824cab633473cf43b9794b65f1cb31e1e5184fcddba"}) as unknown as TypedDocumentString<DashboardFlowDetailQuery, DashboardFlowDetailQueryVariables>;
 export const DashboardFlowsDocument = new TypedDocumentString(`
     query DashboardFlows($first: Int, $after: String, $last: Int, $before: String, $filter: MasterFlowFilter) {
   masterFlows(
@@ -659,7 +659,7 @@ export const DashboardFlowsDocument = new TypedDocumentString(`
       completed
     }
   }
-}`) as unknown as TypedDocumentString<DashboardFlowsQuery, DashboardFlowsQueryVariables>;
+}`, {"hash":"c0f66a565bb2b1c91cc6571923094279b1fba79e175f7ca9fc236ed787a7916f"}) as unknown as TypedDocumentString<DashboardFlowsQuery, DashboardFlowsQueryVariables>;
 export const DashboardViewerDocument = new TypedDocumentString(`
     query DashboardViewer {
   viewer {
@@ -669,4 +669,4 @@ export const DashboardViewerDocument = new TypedDocumentString(`
     canAdminister
   }
 }
-    `) as unknown as TypedDocumentString<DashboardViewerQuery, DashboardViewerQueryVariables>;
+    `, {"hash":"54a3448966e54664fd89a1e3c5a108fd7f71d0e17d9d6e94cbe6371a8268dd3f"}) as unknown as TypedDocumentString<DashboardViewerQuery, DashboardViewerQueryVariables>;
