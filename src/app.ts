@@ -38,6 +38,7 @@ import { DEMO_VIEWER } from './services/demo-seed.ts';
 import { startEventPruning, type PruningJob } from './services/event-retention.ts';
 import { FlowEventHub, type HubLogger } from './services/flow-event-hub.ts';
 import type { ImportProgress } from './services/store-import.ts';
+import { ImportTracker } from './services/import-progress.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -131,6 +132,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   const authenticator = createAuthenticator(config.auth);
   const { limits } = config;
   const imports = { ...DEFAULT_IMPORT_SETTINGS, ...config.imports };
+  const importTracker = new ImportTracker();
   const hubLogger: HubLogger = config.logger ?? {
     info: (message) => logger.info(message),
     error: (message, error) => logger.error({ err: error }, message),
@@ -178,6 +180,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
         prisma: database.prisma,
         statements: { statements: 0 },
         imports,
+        importTracker,
         events,
         ...(config.onImportProgress ? { onImportProgress: config.onImportProgress } : {}),
         requestId,

@@ -58,6 +58,7 @@ builder.mutationField('storeImport', (t) =>
     resolve: async (query, _root, { input }, ctx) => {
       const stored = await storeImport(ctx.prisma, ctx.viewer, input, {
         settings: ctx.imports,
+        tracker: ctx.importTracker,
         ...(ctx.onImportProgress ? { onProgress: ctx.onImportProgress } : {}),
       });
       return ctx.prisma.masterFlow.findFirstOrThrow({ ...query, where: { flowId: stored.flowId, ...tenantWhere(ctx) } });

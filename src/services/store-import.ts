@@ -18,6 +18,7 @@ import { csvRows } from './import/csv.ts';
 import { inlineFingerprint, inlineRows } from './import/inline.ts';
 import { jsonRows } from './import/json.ts';
 import { decodeUpload } from './import/text.ts';
+import type { ImportTracker, TrackedImport } from './import-progress.ts';
 import { runWrite } from './write-transaction.ts';
 
 /** An uploaded file: Yoga's File, or the streaming upload of src/http/multipart-upload.ts. */
@@ -46,6 +47,8 @@ export interface StoreImportOptions {
   settings: ImportSettings;
   /** Called every `settings.progressEveryRows` stored rows (rows of an open transaction, not yet committed). */
   onProgress?: (progress: ImportProgress) => void;
+  /** Where an import with an idempotency key reports the rows it has stored so far (Query.importProgress). */
+  tracker?: ImportTracker;
 }
 
 export interface StoredImport {
@@ -104,6 +107,8 @@ interface Prepared {
   rows: AsyncIterable<ValidatedRow[]>;
   /** Known once `rows` is exhausted. */
   facts(): { sha256: string; fileSize: number | null; processingConfig: Prisma.InputJsonObject };
+  /** Bytes of the uploaded file read so far; null for inline rows. */
+  bytesRead(): number | null;
   mimeType: string;
 }
 
@@ -114,6 +119,7 @@ function prepare(input: StoreImportInput, filename: string, settings: ImportSett
     return {
       rows: format === 'csv' ? csvRows(upload.chunks, settings) : jsonRows(upload.chunks, settings),
       mimeType: input.file.type && input.file.type !== 'application/octet-stream' ? input.file.type : format === 'csv' ? 'text/csv' : 'application/json',
+      bytesRead: () => upload.stats.bytes,
       facts: () => ({
         sha256: upload.stats.sha256(),
         fileSize: upload.stats.bytes,
@@ -131,6 +137,7 @@ function prepare(input: StoreImportInput, filename: string, settings: ImportSett
   return {
     rows: inlineRows(input.rows!, settings),
     mimeType: 'application/json',
+    bytesRead: () => null,
     facts: () => ({ sha256: fingerprint.sha256, fileSize: null, processingConfig: { source: 'inline', format: 'json' } }),
   };
 }
@@ -186,6 +193,10 @@ export async function storeImport(
   const prepared = prepare(input, details.filename, settings);
   const flowId = randomUUID();
   const dataImportId = randomUUID();
+  // Tracked from before the transaction: on PGlite's one connection a query of the database would wait
+  // for the import, so a client asking for its progress must find it here from the start.
+  const tracked: TrackedImport | undefined =
+    idempotencyKey && options.tracker ? options.tracker.begin(tenant, idempotencyKey, details.filename) : undefined;
   try {
     await runWrite(
       prisma,
@@ -237,6 +248,8 @@ export async function storeImport(
         const flush = async () => {
           const payload = `[${batch.join(',')}]`;
           const rowsSoFar = rowNumber;
+          const invalidSoFar = invalid;
+          const bytesSoFar = prepared.bytesRead();
           batch = [];
           await inFlight;
           // One statement per batch: the rows travel as one jsonb array parameter that PostgreSQL unpacks
@@ -250,6 +263,7 @@ export async function storeImport(
               FROM jsonb_array_elements(${payload}::jsonb) AS r`;
           // Observed here so a failure is never "unhandled"; it is rethrown by the next `await inFlight`.
           inFlight.catch(() => {});
+          if (tracked) void inFlight.then(() => tracked?.stored(rowsSoFar, invalidSoFar, bytesSoFar), () => {});
           if (options.onProgress && settings.progressEveryRows > 0 && rowsSoFar - reported >= settings.progressEveryRows) {
             await inFlight;
             reported = rowsSoFar;
@@ -333,6 +347,8 @@ export async function storeImport(
       if (winner) return winner;
     }
     throw error;
+  } finally {
+    tracked?.end();
   }
   return { flowId, dataImportId, replayed: false };
 }
