@@ -255,7 +255,7 @@ export type DashboardUploadMutation = { storeImport:
     | { __typename: 'IdempotencyConflict', message: string }
     | { __typename: 'InvalidInput', message: string }
     | { __typename: 'MalformedFile', message: string }
-    | { __typename: 'MasterFlow', flowId: string, flowName: string | null }
+    | { __typename: 'MasterFlow', flowId: string, flowName: string | null, rawRecordCount: number, invalidRecordCount: number }
     | { __typename: 'UnsupportedFormat', message: string }
    };
 
@@ -265,7 +265,7 @@ export type DashboardEventsSubscriptionVariables = Exact<{
 
 
 export type DashboardEventsSubscription = { flowEvents:
-    | { __typename: 'FlowEvent', cursor: string, kind: FlowEventKind, time: string, actor: string, flowId: string, payload: unknown, masterFlow: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } | null }
+    | { __typename: 'FlowEvent', cursor: string, kind: FlowEventKind, time: string, actor: string, flowId: string, payload: unknown, masterFlow: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, firstImport: { totalCount: number, edges: Array<{ node: { filename: string, importType: string } }> }, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } | null }
     | { __typename: 'FlowEventCursorExpiredError', message: string, oldestCursor: string }
     | { __typename: 'FlowEventsOverflowError', message: string, lastCursor: string }
    };
@@ -296,7 +296,7 @@ export type DashboardFlowDetailQueryVariables = Exact<{
 }>;
 
 
-export type DashboardFlowDetailQuery = { masterFlow: { userId: string, createdAt: string, flowConfiguration: unknown, rawRecordCount: number, id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, phaseTransitions: Array<{ from: MasterFlowStatus | null, to: MasterFlowStatus, at: string, by: string }>, dataImports: { totalCount: number, edges: Array<{ node: { dataImportId: string, filename: string, importType: string, status: ImportStatus, totalRecords: number, failedRecords: number, createdAt: string } }> }, discoveryFlows: Array<{ flowId: string, status: DiscoveryFlowStatus, currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean, completedAt: string | null }> }>, rawRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, rowNumber: number, rawData: unknown, isValid: boolean, validationErrors: unknown, dataImport: { filename: string } } }> } } | null };
+export type DashboardFlowDetailQuery = { masterFlow: { userId: string, createdAt: string, flowConfiguration: unknown, rawRecordCount: number, id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, phaseTransitions: Array<{ from: MasterFlowStatus | null, to: MasterFlowStatus, at: string, by: string }>, dataImports: { totalCount: number, edges: Array<{ node: { dataImportId: string, filename: string, importType: string, status: ImportStatus, totalRecords: number, failedRecords: number, createdAt: string } }> }, discoveryFlows: Array<{ flowId: string, status: DiscoveryFlowStatus, currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean, completedAt: string | null }> }>, rawRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, rowNumber: number, rawData: unknown, isValid: boolean, validationErrors: unknown, dataImport: { filename: string } } }> }, firstImport: { totalCount: number, edges: Array<{ node: { filename: string, importType: string } }> } } | null };
 
 export type DashboardFlowsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -307,9 +307,21 @@ export type DashboardFlowsQueryVariables = Exact<{
 }>;
 
 
-export type DashboardFlowsQuery = { masterFlows: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } }> } };
+export type DashboardFlowsQuery = { masterFlows: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, firstImport: { totalCount: number, edges: Array<{ node: { filename: string, importType: string } }> }, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } }> } };
 
-export type FlowRowFragment = { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> };
+export type FlowRowFragment = { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, firstImport: { totalCount: number, edges: Array<{ node: { filename: string, importType: string } }> }, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> };
+
+export type DashboardImportProgressQueryVariables = Exact<{
+  idempotencyKey: string;
+}>;
+
+
+export type DashboardImportProgressQuery = { importProgress: { status: ImportStatus, rowsStored: number, invalidRows: number, bytesRead: number | null } | null };
+
+export type DashboardFlowStatisticsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardFlowStatisticsQuery = { flowStatistics: { masterFlows: number, discoveryFlows: number, completedDiscoveryFlows: number, byStatus: Array<{ status: MasterFlowStatus, count: number }>, byPhase: Array<{ phase: DiscoveryPhase, count: number }> } };
 
 export type DashboardViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -350,6 +362,15 @@ export const FlowRowFragmentDoc = new TypedDocumentString(`
   updatedAt
   validRecordCount
   invalidRecordCount
+  firstImport: dataImports(first: 1) {
+    totalCount
+    edges {
+      node {
+        filename
+        importType
+      }
+    }
+  }
   discoveryFlows {
     currentPhase
     progressPercentage
@@ -455,6 +476,8 @@ export const DashboardUploadDocument = new TypedDocumentString(`
     ... on MasterFlow {
       flowId
       flowName
+      rawRecordCount
+      invalidRecordCount
     }
   }
 }
@@ -494,6 +517,15 @@ export const DashboardEventsDocument = new TypedDocumentString(`
   updatedAt
   validRecordCount
   invalidRecordCount
+  firstImport: dataImports(first: 1) {
+    totalCount
+    edges {
+      node {
+        filename
+        importType
+      }
+    }
+  }
   discoveryFlows {
     currentPhase
     progressPercentage
@@ -607,6 +639,15 @@ export const DashboardFlowDetailDocument = new TypedDocumentString(`
   updatedAt
   validRecordCount
   invalidRecordCount
+  firstImport: dataImports(first: 1) {
+    totalCount
+    edges {
+      node {
+        filename
+        importType
+      }
+    }
+  }
   discoveryFlows {
     currentPhase
     progressPercentage
@@ -649,6 +690,15 @@ export const DashboardFlowsDocument = new TypedDocumentString(`
   updatedAt
   validRecordCount
   invalidRecordCount
+  firstImport: dataImports(first: 1) {
+    totalCount
+    edges {
+      node {
+        filename
+        importType
+      }
+    }
+  }
   discoveryFlows {
     currentPhase
     progressPercentage
@@ -658,6 +708,33 @@ export const DashboardFlowsDocument = new TypedDocumentString(`
     }
   }
 }`) as unknown as TypedDocumentString<DashboardFlowsQuery, DashboardFlowsQueryVariables>;
+export const DashboardImportProgressDocument = new TypedDocumentString(`
+    query DashboardImportProgress($idempotencyKey: String!) {
+  importProgress(idempotencyKey: $idempotencyKey) {
+    status
+    rowsStored
+    invalidRows
+    bytesRead
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardImportProgressQuery, DashboardImportProgressQueryVariables>;
+export const DashboardFlowStatisticsDocument = new TypedDocumentString(`
+    query DashboardFlowStatistics {
+  flowStatistics {
+    masterFlows
+    byStatus {
+      status
+      count
+    }
+    discoveryFlows
+    byPhase {
+      phase
+      count
+    }
+    completedDiscoveryFlows
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardFlowStatisticsQuery, DashboardFlowStatisticsQueryVariables>;
 export const DashboardViewerDocument = new TypedDocumentString(`
     query DashboardViewer {
   viewer {
