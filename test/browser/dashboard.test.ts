@@ -75,6 +75,7 @@ describe.runIf(hasChromium)('the dashboard', () => {
     expect(await page.locator('[data-testid=flow-file]').allInnerTexts()).toEqual(expect.arrayContaining(['servers-dc1.csv', 'servers-dc2.csv', '—']));
 
     // The chart's bars are the server's counts.
+    await page.locator('[data-testid=chart-status] [data-key=RUNNING]').waitFor();
     const stats = await api<{ flowStatistics: { byStatus: { status: string; count: number }[]; byPhase: { phase: string; count: number }[] } }>(
       server,
       '{ flowStatistics { byStatus { status count } byPhase { phase count } } }',
