@@ -134,8 +134,9 @@ describe('Query.importProgress', () => {
     expect(tracker.size).toBe(0);
   });
 
-  it('is null for a key no import was sent with', async () => {
-    expect(await progressOf(newTenant(), 'never-sent')).toBeNull();
+  it('is null for a key no import was sent with, or one no import could have', async () => {
+    const viewer = newTenant();
+    for (const key of ['never-sent', '', '   ', 'k'.repeat(256), 'nul\u0000key']) expect(await progressOf(viewer, key)).toBeNull();
   });
 
   it('forgets an import that is rolled back', async () => {

@@ -4,6 +4,7 @@
 import type { Viewer } from '../context.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ImportTracker } from './import-progress.ts';
+import { LIMITS } from './store-import.ts';
 
 export interface ImportProgressReport {
   idempotencyKey: string;
@@ -23,6 +24,8 @@ export async function importProgress(
   idempotencyKey: string,
 ): Promise<ImportProgressReport | null> {
   const key = idempotencyKey.trim();
+  // A key storeImport refuses (empty, too long, with a NUL) belongs to no import: no need to ask the database.
+  if (key === '' || key.length > LIMITS.idempotencyKey || key.includes('\u0000')) return null;
   const running = tracker.find(viewer, key);
   if (running) return { ...running, status: 'processing', flowId: null };
   const stored = await prisma.dataImport.findFirst({

@@ -60,7 +60,8 @@ export interface StoredImport {
 
 type Format = 'csv' | 'json';
 
-const LIMITS = { filename: 255, importType: 50, importCategory: 50, sourceSystem: 100, idempotencyKey: 255 } as const;
+/** Longest accepted value of each text input, in characters. */
+export const LIMITS = { filename: 255, importType: 50, importCategory: 50, sourceSystem: 100, idempotencyKey: 255 } as const;
 
 function checkText(field: keyof typeof LIMITS, value: string | null | undefined, required: boolean): string | null {
   if (value === null || value === undefined) {
