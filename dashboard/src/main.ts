@@ -20,9 +20,16 @@ const TOKEN = 'flowgraph.token';
 const SIGNED_OUT = 'flowgraph.signed-out';
 /** Why the sign-in screen is shown, carried over the reload that ends a session. */
 const REASON = 'flowgraph.sign-in-reason';
+/**
+ * Set while development mode's session is fetched again after the server refused it: `npm start` without
+ * FLOWGRAPH_JWT_SECRET signs with a new random secret each time it starts, so a restart invalidates it.
+ */
+const DEV_RETRY = 'flowgraph.dev-session-retry';
 
 interface Session {
   api: Api;
+  /** Signed in with development mode's session (not a token of the user's). */
+  dev: boolean;
   may: Permissions;
   current?: FlowsTable | FlowDetail;
   closed: boolean;
@@ -85,6 +92,14 @@ async function showSignIn(reason: string | null): Promise<void> {
 /** The server refused the credentials (wrong, expired, revoked): forget them and ask again. */
 function refused(message: string): void {
   if (!session || session.closed) return;
+  if (session.dev && !sessionStorage.getItem(DEV_RETRY)) {
+    // Once: the page reloads and takes the server's current development session.
+    session.closed = true;
+    sessionStorage.setItem(DEV_RETRY, '1');
+    location.reload();
+    return;
+  }
+  sessionStorage.removeItem(DEV_RETRY);
   // graphql-ws close reasons read "Forbidden: credentials expired"; HTTP errors are sentences already.
   endSession(
     /^Forbidden: credentials expired$/i.test(message)
@@ -125,7 +140,7 @@ async function start(): Promise<void> {
   }
   showState('connecting');
   const api = new Api(credentials);
-  const active: Session = { api, may: { operate: false, administer: false }, closed: false };
+  const active: Session = { api, dev: !token, may: { operate: false, administer: false }, closed: false };
   session = active;
   api.onCredentialsRefused(refused);
   api.onConnectionState((state) => !active.closed && showState(state));
@@ -133,6 +148,7 @@ async function start(): Promise<void> {
     // The API decides what the user may do; the dashboard only offers that.
     const { viewer } = await api.request(DashboardViewerDocument, {});
     active.may = { operate: viewer.canOperate, administer: viewer.canAdminister };
+    sessionStorage.removeItem(DEV_RETRY);
     who.textContent = token ? `${viewer.userId} · ${viewer.roles.map((role) => role.toLowerCase()).join(', ')}` : credentials.label;
     signOutButton.hidden = false;
     const live = new LiveEvents(api);

@@ -10,7 +10,7 @@ import { mintDevToken } from '../../src/auth/dev-token.ts';
 import { DEMO_VIEWER } from '../../src/services/demo-seed.ts';
 import { ARTIFACTS, hasChromium, launchBrowser } from '../support/browser.ts';
 import { viewerHeaders } from '../support/graphql.ts';
-import { startServer, type ServerProcess } from '../support/server-process.ts';
+import { freePort, startServer, type ServerProcess } from '../support/server-process.ts';
 import { uploadFile } from '../support/upload.ts';
 
 async function api<T>(server: ServerProcess, query: string, variables: Record<string, unknown> = {}): Promise<T> {
@@ -44,12 +44,14 @@ describe.runIf(hasChromium)('the dashboard', () => {
   let browser: Browser;
   let page: Page;
   let problems: string[];
+  let env: Record<string, string>;
   const rows = () => page.locator('[data-testid=flows-table] tbody tr');
 
   beforeAll(async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flowgraph-dashboard-'));
     // Development mode, as `npm start` runs: the dashboard signs in with the dev token it is handed.
-    server = await startServer({ FLOWGRAPH_DATA_DIR: dataDir, FLOWGRAPH_SEED: '1', DATABASE_URL: '', FLOWGRAPH_AUTH: 'dev' });
+    env = { FLOWGRAPH_DATA_DIR: dataDir, FLOWGRAPH_SEED: '1', DATABASE_URL: '', FLOWGRAPH_AUTH: 'dev', PORT: String(await freePort()) };
+    server = await startServer(env);
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     problems = watchProblems(page);
@@ -239,6 +241,18 @@ describe.runIf(hasChromium)('the dashboard', () => {
     await page.locator('[data-action=dev-session]').click();
     await rows().first().waitFor();
     await page.locator('#connection[data-state=live]').waitFor();
+  });
+
+  it('takes the new development session by itself when the server restarts with another secret', async () => {
+    // `npm start` without FLOWGRAPH_JWT_SECRET signs with a new random secret at every start.
+    expect(await server.stop('SIGTERM')).toBe(0);
+    await page.locator('#connection[data-state=reconnecting]').waitFor();
+    server = await startServer({ ...env, FLOWGRAPH_JWT_SECRET: 'another-development-secret-of-32-bytes-or-more' });
+    await page.locator('#connection[data-state=live]').waitFor({ timeout: 30_000 });
+    await rows().first().waitFor();
+    expect(await page.locator('[data-testid=sign-in]').count()).toBe(0);
+    expect(await page.evaluate(() => sessionStorage.getItem('flowgraph.dev-session-retry'))).toBeNull();
+    expect(await page.locator('#tenant').innerText()).toMatch(/demo tenant/);
   });
 });
 
