@@ -264,7 +264,7 @@ export async function storeImport(
               FROM jsonb_array_elements(${payload}::jsonb) AS r`;
           // Observed here so a failure is never "unhandled"; it is rethrown by the next `await inFlight`.
           inFlight.catch(() => {});
-          if (tracked) void inFlight.then(() => tracked?.stored(rowsSoFar, invalidSoFar, bytesSoFar), () => {});
+          if (tracked) void inFlight.then(() => tracked.stored(rowsSoFar, invalidSoFar, bytesSoFar), () => {});
           if (options.onProgress && settings.progressEveryRows > 0 && rowsSoFar - reported >= settings.progressEveryRows) {
             await inFlight;
             reported = rowsSoFar;
