@@ -47,6 +47,7 @@ import { DEMO_VIEWER } from './services/demo-seed.ts';
 import { startEventPruning, type PruningJob } from './services/event-retention.ts';
 import { FlowEventHub, type HubLogger } from './services/flow-event-hub.ts';
 import type { ImportProgress } from './services/store-import.ts';
+import { ImportTracker } from './services/import-progress.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -165,6 +166,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
   // On the embedded database an import holds its only session: uploads are received before it opens.
   const imports = { ...DEFAULT_IMPORT_SETTINGS, spoolUploads: database.kind === 'pglite', ...config.imports };
   const admission = requestAdmission(authenticator, limits);
+  const importTracker = new ImportTracker();
   const hubLogger: HubLogger = config.logger ?? {
     info: (message) => logger.info(message),
     error: (message, error) => logger.error({ err: error }, message),
@@ -225,6 +227,7 @@ export function buildApp(config: AppConfig, database: Database, options: AppOpti
         prisma: database.prisma,
         statements: { statements: 0 },
         imports,
+        importTracker,
         events,
         ...(config.onImportProgress ? { onImportProgress: config.onImportProgress } : {}),
         requestId,

@@ -9,6 +9,7 @@ import type { Metrics } from './observability/metrics.ts';
 import type { ImportProgress } from './services/store-import.ts';
 import type { FlowEventCursors } from './domain/flow-event-cursor.ts';
 import type { FlowEventHub } from './services/flow-event-hub.ts';
+import type { ImportTracker } from './services/import-progress.ts';
 
 /** Who is asking, and for which tenant. Every read and write is scoped to this tenant. */
 export interface Viewer {
@@ -28,6 +29,8 @@ export interface GraphQLContext {
   imports: ImportSettings;
   /** Told about the progress of running imports (the server logs it). */
   onImportProgress?: (progress: ImportProgress) => void;
+  /** This process's imports in flight, by idempotency key (Query.importProgress). */
+  importTracker: ImportTracker;
   /** This process's fan-out of the flow event log, for subscriptions. */
   events: EventsContext;
   /** Correlates this operation's log lines; echoed in the `x-request-id` response header. */

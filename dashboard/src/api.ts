@@ -41,9 +41,28 @@ function operation(query: string, variables: unknown): { query?: string; variabl
   return hash ? { variables, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } } : { query, variables };
 }
 
+/** The server refused the credentials (HTTP 401, graphql-ws close 4403); `message` is the server's reason. */
+export class CredentialsRefused extends GraphQLRequestError {
+  constructor(message: string) {
+    super(message, ['UNAUTHENTICATED']);
+  }
+}
+
+type ErrorBody = { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+
+/** A response body as JSON, or null when it is not JSON (a proxy's error page, an empty body). */
+function parseBody(text: string): ErrorBody | null {
+  try {
+    return JSON.parse(text) as ErrorBody;
+  } catch {
+    return null;
+  }
+}
+
 export class Api {
   private socket: Client | undefined;
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
+  private readonly refusedListeners = new Set<(message: string) => void>();
 
   constructor(private readonly credentials: Credentials) {}
 
@@ -53,12 +72,23 @@ export class Api {
       headers: { 'content-type': 'application/json', accept: 'application/json', ...this.credentials.headers },
       body: JSON.stringify(operation(document.toString(), variables)),
     });
-    const body = (await response.json()) as { data?: TResult; errors?: { message: string; extensions?: { code?: string } }[] };
-    if (body.errors?.length || !body.data) {
-      const errors = body.errors ?? [{ message: `HTTP ${response.status}` }];
+    const body = parseBody(await response.text());
+    if (response.status === 401) throw this.refused(body?.errors?.[0]?.message ?? 'The server refused the credentials.');
+    if (!body || body.errors?.length || !body.data) {
+      const errors = body?.errors ?? [{ message: `the server answered HTTP ${response.status}` }];
       throw new GraphQLRequestError(errors.map((error) => error.message).join('; '), errors.map((error) => error.extensions?.code ?? ''));
     }
-    return body.data;
+    return body.data as TResult;
+  }
+
+  /** Told when the server refuses the credentials, with its message (the dashboard asks to sign in again). */
+  onCredentialsRefused(listener: (message: string) => void): void {
+    this.refusedListeners.add(listener);
+  }
+
+  private refused(message: string): CredentialsRefused {
+    for (const listener of this.refusedListeners) listener(message);
+    return new CredentialsRefused(message);
   }
 
   /** Sends a multipart request (GraphQL multipart request spec) with one file, reporting upload progress. */
@@ -76,10 +106,11 @@ export class Api {
       request.upload.onprogress = (event) => event.lengthComputable && onProgress(event.loaded / event.total);
       request.onerror = () => reject(new GraphQLRequestError('the upload failed', []));
       request.onload = () => {
-        const body = JSON.parse(request.responseText) as { data?: TResult; errors?: { message: string; extensions?: { code?: string } }[] };
-        if (body.errors?.length || !body.data) {
-          reject(new GraphQLRequestError((body.errors ?? []).map((error) => error.message).join('; ') || `HTTP ${request.status}`, []));
-        } else resolve(body.data);
+        const body = parseBody(request.responseText);
+        if (request.status === 401) reject(this.refused(body?.errors?.[0]?.message ?? 'The server refused the credentials.'));
+        else if (!body || body.errors?.length || !body.data) {
+          reject(new GraphQLRequestError((body?.errors ?? []).map((error) => error.message).join('; ') || `the server answered HTTP ${request.status}`, []));
+        } else resolve(body.data as TResult);
       };
       request.send(form);
     });
@@ -112,7 +143,12 @@ export class Api {
           connectedOnce = true;
           this.emit('live');
         },
-        closed: () => this.emit(connectedOnce ? 'reconnecting' : 'offline'),
+        closed: (event) => {
+          // 4403: the server refused the token or it expired; the user has to sign in again.
+          const close = event as { code?: number; reason?: string };
+          if (close.code === 4403) this.refused(close.reason || 'The server refused the credentials.');
+          this.emit(connectedOnce ? 'reconnecting' : 'offline');
+        },
       },
     });
     return this.socket;

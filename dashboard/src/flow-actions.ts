@@ -7,6 +7,7 @@ import { h } from './dom';
 import type { Flow } from './flow-detail';
 import type { Permissions } from './permissions';
 import { label } from './format';
+import { flowTitle } from './flow-name';
 import {
   DashboardCompletePhaseDocument,
   DashboardDeleteDocument,
@@ -55,7 +56,7 @@ export function flowActions(api: Api, flow: Flow, may: Permissions, after: { cha
 
   const confirmation = h('div', { class: 'confirm', hidden: true, 'data-testid': 'delete-confirmation' },
     h('p', {},
-      `Delete “${flow.flowName ?? flow.flowId}” with its ${flow.dataImports.totalCount} data import(s), ` +
+      `Delete “${flowTitle(flow)}” with its ${flow.dataImports.totalCount} data import(s), ` +
         `${flow.rawRecordCount} raw record(s) and ${flow.discoveryFlows.length} discovery flow(s)? This cannot be undone.`,
     ),
     h('button', {

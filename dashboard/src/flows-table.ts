@@ -1,15 +1,20 @@
-// The table of the tenant's master flows: filters, cursor pagination, one row per flow.
+// The table of the tenant's master flows: the overview chart, filters, cursor pages, one row per flow.
+// Filters and page come from the URL (url-state.ts): changing one navigates, so history keeps it.
 import type { Api } from './api';
 import { h, present } from './dom';
-import { label, PHASES, relativeTime } from './format';
+import { flowFile, flowTitle } from './flow-name';
+import { FlowOverview } from './flow-overview';
+import { label, PHASES, plural, relativeTime } from './format';
 import type { LiveEvent } from './live-events';
 import type { Permissions } from './permissions';
 import { uploadForm } from './upload-form';
+import { hashFor, nextPage, pageArguments, pageState, previousPage, type PageState } from './url-state';
 import { DashboardFlowsDocument, type FlowRowFragment, type MasterFlowStatus, type FlowType } from './generated/graphql';
 
-const STATUSES: MasterFlowStatus[] = ['INITIALIZED', 'RUNNING', 'PAUSED', 'COMPLETED', 'FAILED'];
+export const STATUSES: MasterFlowStatus[] = ['INITIALIZED', 'RUNNING', 'PAUSED', 'COMPLETED', 'FAILED'];
 const TYPES: FlowType[] = ['DISCOVERY', 'ASSESSMENT', 'COLLECTION', 'PLANNING', 'EXECUTION', 'MODERNIZE', 'FINOPS', 'OBSERVABILITY', 'DECOMMISSION'];
 const PAGE_SIZE = 25;
+const COLUMNS = ['Name', 'File', 'Type', 'Status', 'Phase', 'Progress', 'Records (valid / invalid)', 'Last change'];
 
 export function phaseBar(phases: { phase: string; completed: boolean }[] | undefined, progress: number | undefined): HTMLElement {
   return h(
@@ -26,26 +31,36 @@ export function statusPill(status: string): HTMLElement {
   return h('span', { class: `pill status-${status.toLowerCase()}`, 'data-testid': 'status' }, label(status));
 }
 
-interface TableState {
+interface TableState extends PageState {
   statuses: MasterFlowStatus[];
   type: FlowType | '';
-  after?: string | null;
-  before?: string | null;
+}
+
+function tableState(params: URLSearchParams): TableState {
+  const statuses = (params.get('status') ?? '').split(',').filter((value): value is MasterFlowStatus => (STATUSES as string[]).includes(value));
+  const type = params.get('type') ?? '';
+  return { ...pageState(params), statuses, type: (TYPES as string[]).includes(type) ? (type as FlowType) : '' };
 }
 
 export class FlowsTable {
   readonly element = h('section', { class: 'flows' });
-  private state: TableState = { statuses: [], type: '' };
+  private readonly state: TableState;
+  private readonly overview: FlowOverview;
   private pending: ReturnType<typeof setTimeout> | undefined;
   private readonly changed = new Set<string>();
+  private upload: HTMLElement | null = null;
 
   constructor(
     private readonly api: Api,
-    private readonly open: (flowId: string) => void,
+    params: URLSearchParams,
+    private readonly navigate: (hash: string) => void,
     private readonly may: Permissions,
-  ) {}
+  ) {
+    this.state = tableState(params);
+    this.overview = new FlowOverview(api, (status) => this.go({ statuses: [status], page: 1 }));
+  }
 
-  /** A live event: redraw the current page (coalesced over 100 ms) and highlight the changed row. */
+  /** A live event: redraw the current page and the overview (coalesced over 100 ms), highlight the changed row. */
   onEvent(event: LiveEvent): void {
     this.changed.add(event.flowId);
     clearTimeout(this.pending);
@@ -57,41 +72,59 @@ export class FlowsTable {
       ...(this.state.statuses.length ? { statuses: this.state.statuses } : {}),
       ...(this.state.type ? { flowTypes: [this.state.type] } : {}),
     };
-    const page = this.state.before
-      ? { last: PAGE_SIZE, before: this.state.before }
-      : { first: PAGE_SIZE, after: this.state.after ?? null };
-    const data = await this.api.request(DashboardFlowsDocument, { ...page, filter });
+    const data = await this.api.request(DashboardFlowsDocument, { ...pageArguments(this.state, PAGE_SIZE), filter });
     const connection = data.masterFlows;
-    const body = h('tbody', {}, connection.edges.map((edge) => this.row(edge.node)));
+    const first = (this.state.page - 1) * PAGE_SIZE + 1;
+    // The upload form is kept across redraws: a live event must not reset a file being chosen or sent.
+    this.upload ??= this.may.operate ? uploadForm(this.api, (flowId) => this.navigate(`#/flows/${flowId}`)) : null;
     this.element.replaceChildren(...present(
-      this.may.operate ? uploadForm(this.api, this.open) : null,
+      this.overview.element,
+      this.upload,
       this.filters(),
-      h(
-        'table',
-        { class: 'grid', 'data-testid': 'flows-table' },
-        h('thead', {}, h('tr', {}, ['Name', 'Type', 'Status', 'Phase', 'Progress', 'Records (valid / invalid)', 'Last change'].map((title) => h('th', {}, title)))),
-        body,
+      h('div', { class: 'table-frame' },
+        h(
+          'table',
+          { class: 'grid cards', 'data-testid': 'flows-table' },
+          h('thead', {}, h('tr', {}, COLUMNS.map((title) => h('th', {}, title)))),
+          h('tbody', {}, connection.edges.map((edge) => this.row(edge.node))),
+        ),
       ),
       connection.edges.length === 0 ? h('p', { class: 'empty' }, 'No flows match these filters.') : null,
       h(
         'nav',
-        { class: 'pager' },
-        h('span', {}, `${connection.totalCount} flow${connection.totalCount === 1 ? '' : 's'}`),
+        { class: 'pager', 'aria-label': 'pages' },
+        h('span', { 'data-testid': 'page' },
+          connection.edges.length
+            ? `Page ${this.state.page} · ${first}–${first + connection.edges.length - 1} of ${plural(connection.totalCount, 'flow')}`
+            : plural(connection.totalCount, 'flow')),
         h('button', {
-          disabled: !connection.pageInfo.hasPreviousPage && !this.state.after,
-          onclick: () => this.go({ before: connection.pageInfo.startCursor, after: null }),
+          disabled: this.state.page <= 1,
+          'data-action': 'previous-page',
+          onclick: () => this.go(previousPage(this.state, connection.pageInfo.startCursor)),
         }, '← Previous'),
         h('button', {
           disabled: !connection.pageInfo.hasNextPage,
-          onclick: () => this.go({ after: connection.pageInfo.endCursor, before: null }),
+          'data-action': 'next-page',
+          onclick: () => this.go(nextPage(this.state, connection.pageInfo.endCursor)),
         }, 'Next →'),
       ),
     ));
+    // After the table, so that a live change reaches the row first (the embedded database answers one
+    // query at a time).
+    await this.overview.render();
   }
 
-  private go(change: Partial<TableState>): void {
-    this.state = { ...this.state, ...change };
-    void this.render();
+  /** Navigates to this table with `change` applied; filters changing start again at page 1. */
+  private go(change: Partial<Record<'page' | 'after' | 'before', string | number | null>> & { statuses?: MasterFlowStatus[]; type?: FlowType | '' }): void {
+    const next = { ...this.state, ...change };
+    const params = {
+      status: (next.statuses ?? []).join(','),
+      type: next.type,
+      page: next.page && Number(next.page) > 1 ? next.page : null,
+      after: next.page && Number(next.page) > 1 ? next.after : null,
+      before: next.page && Number(next.page) > 1 ? next.before : null,
+    };
+    this.navigate(hashFor('/', params));
   }
 
   private filters(): HTMLElement {
@@ -110,8 +143,7 @@ export class FlowsTable {
                 const checked = (event.target as HTMLInputElement).checked;
                 this.go({
                   statuses: checked ? [...this.state.statuses, status] : this.state.statuses.filter((entry) => entry !== status),
-                  after: null,
-                  before: null,
+                  page: 1,
                 });
               },
             }),
@@ -122,7 +154,7 @@ export class FlowsTable {
       h('label', { class: 'type' }, 'Type ',
         h('select', {
           name: 'type',
-          onchange: (event: Event) => this.go({ type: (event.target as HTMLSelectElement).value as FlowType | '', after: null, before: null }),
+          onchange: (event: Event) => this.go({ type: (event.target as HTMLSelectElement).value as FlowType | '', page: 1 }),
         },
           h('option', { value: '' }, 'all'),
           TYPES.map((type) => h('option', { value: type, selected: this.state.type === type }, label(type))),
@@ -134,16 +166,21 @@ export class FlowsTable {
   private row(flow: FlowRowFragment): HTMLTableRowElement {
     const discovery = flow.discoveryFlows[0];
     const flash = this.changed.delete(flow.flowId);
+    const open = () => this.navigate(`#/flows/${flow.flowId}`);
+    // data-label: the column's title, shown beside the value where the table is laid out as cards (phones).
+    const cell = (column: number, attributes: Record<string, string>, ...content: (Node | string | number)[]) =>
+      h('td', { ...attributes, 'data-label': COLUMNS[column]! }, h('span', { class: 'value' }, ...content));
     return h(
       'tr',
-      { class: flash ? 'flash' : undefined, 'data-flow-id': flow.flowId, tabindex: 0, onclick: () => this.open(flow.flowId), onkeydown: (event: Event) => (event as KeyboardEvent).key === 'Enter' && this.open(flow.flowId) },
-      h('td', { class: 'name' }, flow.flowName ?? flow.flowId),
-      h('td', {}, label(flow.flowType)),
-      h('td', {}, statusPill(flow.flowStatus)),
-      h('td', { 'data-testid': 'phase' }, discovery ? label(discovery.currentPhase ?? 'done') : '—'),
-      h('td', {}, discovery ? phaseBar(discovery.phases, discovery.progressPercentage) : '—'),
-      h('td', { class: 'numbers' }, h('span', { class: 'valid' }, flow.validRecordCount), ' / ', h('span', { class: 'invalid' }, flow.invalidRecordCount)),
-      h('td', { title: flow.updatedAt }, relativeTime(flow.updatedAt)),
+      { class: flash ? 'flash' : undefined, 'data-flow-id': flow.flowId, tabindex: 0, onclick: open, onkeydown: (event: Event) => (event as KeyboardEvent).key === 'Enter' && open() },
+      cell(0, { class: 'name', 'data-testid': 'flow-title', title: flow.flowName ?? '' }, flowTitle(flow)),
+      cell(1, { class: 'file', 'data-testid': 'flow-file' }, flowFile(flow) ?? '—'),
+      cell(2, {}, label(flow.flowType)),
+      cell(3, {}, statusPill(flow.flowStatus)),
+      cell(4, { 'data-testid': 'phase' }, discovery ? label(discovery.currentPhase ?? 'done') : '—'),
+      cell(5, {}, discovery ? phaseBar(discovery.phases, discovery.progressPercentage) : '—'),
+      cell(6, { class: 'numbers' }, h('span', { class: 'valid' }, flow.validRecordCount), ' / ', h('span', { class: 'invalid' }, flow.invalidRecordCount)),
+      cell(7, { title: flow.updatedAt }, relativeTime(flow.updatedAt)),
     );
   }
 }

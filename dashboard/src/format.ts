@@ -17,3 +17,15 @@ export function relativeTime(iso: string, now = Date.now()): string {
 export function shortId(id: string): string {
   return id.slice(0, 8);
 }
+
+const NUMBER = new Intl.NumberFormat('en');
+
+/** 60000 → "60,000". */
+export function count(value: number): string {
+  return NUMBER.format(value);
+}
+
+/** "1 row", "2 rows". */
+export function plural(value: number, noun: string): string {
+  return `${count(value)} ${noun}${value === 1 ? '' : 's'}`;
+}

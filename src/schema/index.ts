@@ -25,6 +25,8 @@ import './flow-events-overflow-error.ts';
 import './flow-event.ts';
 
 import './viewer.ts';
+import './flow-statistics.ts';
+import './import-progress.ts';
 export const schema = builder.toSchema({ sortSchema: true });
 registerNodeTypes(schema);
 documentRequiredRoles(schema);

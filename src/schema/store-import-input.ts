@@ -60,6 +60,7 @@ builder.mutationField('storeImport', (t) =>
       const stored = await workSpan('flowgraph.import', { 'flowgraph.import.type': input.importType }, async (annotate) => {
         const result = await storeImport(ctx.prisma, ctx.viewer, input, {
           settings: ctx.imports,
+          tracker: ctx.importTracker,
           ...(ctx.onImportProgress ? { onProgress: ctx.onImportProgress } : {}),
         });
         annotate({ 'flowgraph.import.replayed': result.replayed });

@@ -22,6 +22,7 @@ import { csvRows } from './import/csv.ts';
 import { inlineFingerprint, inlineRows } from './import/inline.ts';
 import { jsonRows } from './import/json.ts';
 import { decodeUpload } from './import/text.ts';
+import type { ImportTracker, TrackedImport } from './import-progress.ts';
 import { runWrite } from './write-transaction.ts';
 
 /** An uploaded file: Yoga's File, or the streaming upload of src/http/multipart-upload.ts. */
@@ -50,6 +51,8 @@ export interface StoreImportOptions {
   settings: ImportSettings;
   /** Called every `settings.progressEveryRows` stored rows (rows of an open transaction, not yet committed). */
   onProgress?: (progress: ImportProgress) => void;
+  /** Where an import with an idempotency key reports the rows it has stored so far (Query.importProgress). */
+  tracker?: ImportTracker;
 }
 
 export interface StoredImport {
@@ -70,7 +73,8 @@ type Format = 'csv' | 'json';
  */
 const MAX_BATCH_TEXT = 4 * 1024 * 1024;
 
-const LIMITS = { filename: 255, importType: 50, importCategory: 50, sourceSystem: 100, idempotencyKey: 255 } as const;
+/** Longest accepted value of each text input, in characters. */
+export const LIMITS = { filename: 255, importType: 50, importCategory: 50, sourceSystem: 100, idempotencyKey: 255 } as const;
 
 function checkText(field: keyof typeof LIMITS, value: string | null | undefined, required: boolean): string | null {
   if (value === null || value === undefined) {
@@ -117,6 +121,8 @@ interface Prepared {
   rows: AsyncIterable<ValidatedRow[]>;
   /** Known once `rows` is exhausted. */
   facts(): { sha256: string; fileSize: number | null; processingConfig: Prisma.InputJsonObject };
+  /** Bytes of the uploaded file read so far; null for inline rows. */
+  bytesRead(): number | null;
   mimeType: string;
 }
 
@@ -127,6 +133,7 @@ function prepare(input: StoreImportInput, filename: string, settings: ImportSett
     return {
       rows: format === 'csv' ? csvRows(upload.chunks, settings) : jsonRows(upload.chunks, settings),
       mimeType: input.file.type && input.file.type !== 'application/octet-stream' ? input.file.type : format === 'csv' ? 'text/csv' : 'application/json',
+      bytesRead: () => upload.stats.bytes,
       facts: () => ({
         sha256: upload.stats.sha256(),
         fileSize: upload.stats.bytes,
@@ -144,6 +151,7 @@ function prepare(input: StoreImportInput, filename: string, settings: ImportSett
   return {
     rows: inlineRows(input.rows!, settings),
     mimeType: 'application/json',
+    bytesRead: () => null,
     facts: () => ({ sha256: fingerprint.sha256, fileSize: null, processingConfig: { source: 'inline', format: 'json' } }),
   };
 }
@@ -239,6 +247,10 @@ async function storeImportNow(
   const dataImportId = randomUUID();
   // The rows of the attempt that committed (a retried transaction counts again from 0).
   let committedRows = () => 0;
+  // Tracked from before the transaction: on PGlite's one connection a query of the database would wait
+  // for the import, so a client asking for its progress must find it here from the start.
+  const tracked: TrackedImport | undefined =
+    idempotencyKey && options.tracker ? options.tracker.begin(tenant, idempotencyKey, details.filename) : undefined;
   try {
     await runWrite(
       prisma,
@@ -292,6 +304,8 @@ async function storeImportNow(
         const flush = async () => {
           const payload = `[${batch.join(',')}]`;
           const rowsSoFar = rowNumber;
+          const invalidSoFar = invalid;
+          const bytesSoFar = prepared.bytesRead();
           batch = [];
           batchText = 0;
           await inFlight;
@@ -306,6 +320,7 @@ async function storeImportNow(
               FROM jsonb_array_elements(${payload}::jsonb) AS r`;
           // Observed here so a failure is never "unhandled"; it is rethrown by the next `await inFlight`.
           inFlight.catch(() => {});
+          if (tracked) void inFlight.then(() => tracked.stored(rowsSoFar, invalidSoFar, bytesSoFar), () => {});
           if (options.onProgress && settings.progressEveryRows > 0 && rowsSoFar - reported >= settings.progressEveryRows) {
             await inFlight;
             reported = rowsSoFar;
@@ -377,6 +392,8 @@ async function storeImportNow(
       if (winner) return winner;
     }
     throw error;
+  } finally {
+    tracked?.end();
   }
   return { flowId, dataImportId, replayed: false, rowsStored: committedRows() };
 }

@@ -9,6 +9,7 @@ import { DEMO_VIEWER } from '../../src/services/demo-seed.ts';
 import { ARTIFACTS, hasChromium, launchBrowser } from '../support/browser.ts';
 import { viewerHeaders } from '../support/graphql.ts';
 import { freePort, startServer, type ServerProcess } from '../support/server-process.ts';
+import { csvText } from '../support/upload.ts';
 
 async function api<T>(server: ServerProcess, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const response = await fetch(`${server.url}/graphql`, {
@@ -53,10 +54,12 @@ describe.runIf(hasChromium)('the live dashboard', () => {
     await server?.stop('SIGKILL');
   });
 
-  it('shows a change made through the API within a second, without a reload', async () => {
+  it('shows a change made through the API within a second, without a reload, in the table and the chart', async () => {
     const flow = await runningFlow(server);
     const row = page.locator(`tr[data-flow-id="${flow.flowId}"] [data-testid=status]`);
     expect(await row.innerText()).toBe('running');
+    const bar = (status: string) => page.locator(`[data-testid=chart-status] [data-key=${status}]`).getAttribute('data-count');
+    const [running, paused] = [Number(await bar('RUNNING')), Number(await bar('PAUSED'))];
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
     await api(server, 'mutation($flowId: UUID!, $version: Int!) { pauseMasterFlow(flowId: $flowId, version: $version) { __typename } }', {
       flowId: flow.flowId,
@@ -67,6 +70,13 @@ describe.runIf(hasChromium)('the live dashboard', () => {
       flow.flowId,
       { timeout: 1_000 },
     );
+    // The chart moved with it, by the same subscription.
+    await page.waitForFunction(
+      (count) => document.querySelector('[data-testid=chart-status] [data-key=PAUSED]')?.getAttribute('data-count') === String(count),
+      paused + 1,
+      { timeout: 1_000 },
+    );
+    expect(Number(await bar('RUNNING'))).toBe(running - 1);
     // Same page, not a reload.
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
   });
@@ -105,6 +115,53 @@ describe.runIf(hasChromium)('the live dashboard', () => {
     expect(graph.masterFlow.discoveryFlows[0]!.currentPhase).toBe('DATA_VALIDATION');
     await page.goto(`${server.url}/dashboard/#/`);
     await page.locator(`tr[data-flow-id="${flowId}"]`).waitFor();
+  });
+
+  it('shows the upload storing row by row, from the server, until the new flow opens', async () => {
+    const rows = 30_000;
+    const csv = csvText(rows);
+    // Every status text and bar value the form shows, in order, recorded in the page as they change.
+    await page.evaluate(() => {
+      const seen: { text: string; value: number }[] = [];
+      (window as unknown as { uploadSeen: typeof seen }).uploadSeen = seen;
+      const status = document.querySelector('[data-testid=upload-status]')!;
+      const bar = document.querySelector<HTMLProgressElement>('[data-testid=upload-progress]')!;
+      new MutationObserver(() => seen.push({ text: status.textContent ?? '', value: bar.value })).observe(status, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
+    await page.locator('[data-testid=upload-form] input[type=file]').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.locator('[data-testid=upload-form] button[type=submit]').click();
+    // A picture for the README while the server stores the rows (taken as soon as the page shows it).
+    await page.waitForFunction(() => /rows stored/.test(document.querySelector('[data-testid=upload-status]')?.textContent ?? ''), undefined, { polling: 'raf' });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-upload.png'), clip: { x: 0, y: 0, width: 1400, height: 480 } });
+    await page.locator('[data-testid=flow-name]', { hasText: 'big.csv (servers)' }).waitFor({ timeout: 120_000 });
+    const seen = await page.evaluate(() => (window as unknown as { uploadSeen: { text: string; value: number }[] }).uploadSeen);
+
+    const storing = seen
+      .map((entry) => ({ ...entry, match: /storing: ([\d,]+) rows? stored \((\d+) %\)/.exec(entry.text) }))
+      .filter((entry) => entry.match)
+      .map((entry) => ({ rows: Number(entry.match![1]!.replaceAll(',', '')), percent: Number(entry.match![2]), value: entry.value }));
+    // While the request was open, the server's count of stored rows was shown, part of the file at a time,
+    // and the bar stood at the share the server had stored, not at the 100 % of bytes handed to the network.
+    const partial = storing.filter((entry) => entry.rows > 0 && entry.rows < rows);
+    expect(partial.length).toBeGreaterThan(0);
+    for (const entry of partial) {
+      expect(entry.value).toBeGreaterThan(0);
+      expect(entry.value).toBeLessThan(1);
+      expect(Math.abs(entry.percent - Math.round(entry.value * 100))).toBeLessThanOrEqual(1);
+    }
+    const counts = storing.map((entry) => entry.rows);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(seen.at(-1)!.text).toBe('imported 30,000 rows');
+    expect(await page.locator('[data-testid=records-page]').innerText()).toBe('Page 1 · 1–20 of 30,000 records');
+    // The tests after this one work on the seeded flows, as before it.
+    const flowId = /#\/flows\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+    await api(server, 'mutation($flowId: UUID!) { deleteMasterFlow(flowId: $flowId) { __typename } }', { flowId });
+    await page.goto(`${server.url}/dashboard/#/`);
+    await page.locator('[data-testid=flows-table] tbody tr').first().waitFor();
   });
 
   it('loses no event while the server is killed and restarted under the open page', async () => {

@@ -257,7 +257,7 @@ export type DashboardUploadMutation = { storeImport:
     | { __typename: 'IdempotencyConflict', message: string }
     | { __typename: 'InvalidInput', message: string }
     | { __typename: 'MalformedFile', message: string }
-    | { __typename: 'MasterFlow', flowId: string, flowName: string | null }
+    | { __typename: 'MasterFlow', flowId: string, flowName: string | null, rawRecordCount: number, invalidRecordCount: number }
     | { __typename: 'UnsupportedFormat', message: string }
    };
 
@@ -267,7 +267,7 @@ export type DashboardEventsSubscriptionVariables = Exact<{
 
 
 export type DashboardEventsSubscription = { flowEvents:
-    | { __typename: 'FlowEvent', cursor: string, kind: FlowEventKind, time: string, actor: string, flowId: string, payload: unknown, masterFlow: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } | null }
+    | { __typename: 'FlowEvent', cursor: string, kind: FlowEventKind, time: string, actor: string, flowId: string, payload: unknown, masterFlow: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, firstImport: { totalCount: number, edges: Array<{ node: { filename: string, importType: string } }> }, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } | null }
     | { __typename: 'FlowEventCursorExpiredError', message: string, oldestCursor: string }
     | { __typename: 'FlowEventsOverflowError', message: string, lastCursor: string }
    };
@@ -298,7 +298,7 @@ export type DashboardFlowDetailQueryVariables = Exact<{
 }>;
 
 
-export type DashboardFlowDetailQuery = { masterFlow: { userId: string, createdAt: string, flowConfiguration: unknown, rawRecordCount: number, id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, phaseTransitions: Array<{ from: MasterFlowStatus | null, to: MasterFlowStatus, at: string, by: string }>, dataImports: { totalCount: number, edges: Array<{ node: { dataImportId: string, filename: string, importType: string, status: ImportStatus, totalRecords: number, failedRecords: number, createdAt: string } }> }, discoveryFlows: Array<{ flowId: string, status: DiscoveryFlowStatus, currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean, completedAt: string | null }> }>, rawRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, rowNumber: number, rawData: unknown, isValid: boolean, validationErrors: unknown, dataImport: { filename: string } } }> } } | null };
+export type DashboardFlowDetailQuery = { masterFlow: { userId: string, createdAt: string, flowConfiguration: unknown, rawRecordCount: number, id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, phaseTransitions: Array<{ from: MasterFlowStatus | null, to: MasterFlowStatus, at: string, by: string }>, dataImports: { totalCount: number, edges: Array<{ node: { dataImportId: string, filename: string, importType: string, status: ImportStatus, totalRecords: number, failedRecords: number, createdAt: string } }> }, discoveryFlows: Array<{ flowId: string, status: DiscoveryFlowStatus, currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean, completedAt: string | null }> }>, rawRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, rowNumber: number, rawData: unknown, isValid: boolean, validationErrors: unknown, dataImport: { filename: string } } }> }, firstImport: { totalCount: number, edges: Array<{ node: { filename: string, importType: string } }> } } | null };
 
 export type DashboardFlowsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -309,9 +309,21 @@ export type DashboardFlowsQueryVariables = Exact<{
 }>;
 
 
-export type DashboardFlowsQuery = { masterFlows: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } }> } };
+export type DashboardFlowsQuery = { masterFlows: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, firstImport: { totalCount: number, edges: Array<{ node: { filename: string, importType: string } }> }, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } }> } };
 
-export type FlowRowFragment = { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> };
+export type FlowRowFragment = { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, firstImport: { totalCount: number, edges: Array<{ node: { filename: string, importType: string } }> }, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> };
+
+export type DashboardImportProgressQueryVariables = Exact<{
+  idempotencyKey: string;
+}>;
+
+
+export type DashboardImportProgressQuery = { importProgress: { status: ImportStatus, rowsStored: number, invalidRows: number, bytesRead: number | null } | null };
+
+export type DashboardFlowStatisticsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardFlowStatisticsQuery = { flowStatistics: { masterFlows: number, discoveryFlows: number, completedDiscoveryFlows: number, byStatus: Array<{ status: MasterFlowStatus, count: number }>, byPhase: Array<{ phase: DiscoveryPhase, count: number }> } };
 
 export type DashboardViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -352,6 +364,15 @@ export const FlowRowFragmentDoc = new TypedDocumentString(`
   updatedAt
   validRecordCount
   invalidRecordCount
+  firstImport: dataImports(first: 1) {
+    totalCount
+    edges {
+      node {
+        filename
+        importType
+      }
+    }
+  }
   discoveryFlows {
     currentPhase
     progressPercentage
@@ -457,10 +478,12 @@ export const DashboardUploadDocument = new TypedDocumentString(`
     ... on MasterFlow {
       flowId
       flowName
+      rawRecordCount
+      invalidRecordCount
     }
   }
 }
-    `, {"hash":"94fef6e4f561cc59b117b4c3ae89b82e975b81353a14bbc75ad2dad9c4050cc3"}) as unknown as TypedDocumentString<DashboardUploadMutation, DashboardUploadMutationVariables>;
+    `, {"hash":"c50f2acb66b25778529e4420cacf97f9c2abb8703f5a52ca5d197e6d62d1cc61"}) as unknown as TypedDocumentString<DashboardUploadMutation, DashboardUploadMutationVariables>;
 export const DashboardEventsDocument = new TypedDocumentString(`
     subscription DashboardEvents($after: String) {
   flowEvents(after: $after) {
@@ -496,6 +519,15 @@ export const DashboardEventsDocument = new TypedDocumentString(`
   updatedAt
   validRecordCount
   invalidRecordCount
+  firstImport: dataImports(first: 1) {
+    totalCount
+    edges {
+      node {
+        filename
+        importType
+      }
+    }
+  }
   discoveryFlows {
     currentPhase
     progressPercentage
@@ -504,7 +536,7 @@ export const DashboardEventsDocument = new TypedDocumentString(`
       completed
     }
   }
-}`, {"hash":"028a313239d99b11f7c5e5e08cd31e9c84e89ecbc56c166164fe3730d0bd8e72"}) as unknown as TypedDocumentString<DashboardEventsSubscription, DashboardEventsSubscriptionVariables>;
+}`, {"hash":"ca00a5ca5cac5ca7b1d7c27e4a436c5a8ef381ae233d7bec1c8482e12829c9a7"}) as unknown as TypedDocumentString<DashboardEventsSubscription, DashboardEventsSubscriptionVariables>;
 export const DashboardEventCursorDocument = new TypedDocumentString(`
     query DashboardEventCursor {
   flowEventCursor
@@ -609,6 +641,15 @@ export const DashboardFlowDetailDocument = new TypedDocumentString(`
   updatedAt
   validRecordCount
   invalidRecordCount
+  firstImport: dataImports(first: 1) {
+    totalCount
+    edges {
+      node {
+        filename
+        importType
+      }
+    }
+  }
   discoveryFlows {
     currentPhase
     progressPercentage
@@ -617,7 +658,7 @@ export const DashboardFlowDetailDocument = new TypedDocumentString(`
       completed
     }
   }
-}`, {"hash":"19ba8c2509d0e64151178824cab633473cf43b9794b65f1cb31e1e5184fcddba"}) as unknown as TypedDocumentString<DashboardFlowDetailQuery, DashboardFlowDetailQueryVariables>;
+}`, {"hash":"ed07519b3c4f71242fe434d60f2ea707841587a4d05870035e26ade21ad2eadf"}) as unknown as TypedDocumentString<DashboardFlowDetailQuery, DashboardFlowDetailQueryVariables>;
 export const DashboardFlowsDocument = new TypedDocumentString(`
     query DashboardFlows($first: Int, $after: String, $last: Int, $before: String, $filter: MasterFlowFilter) {
   masterFlows(
@@ -651,6 +692,15 @@ export const DashboardFlowsDocument = new TypedDocumentString(`
   updatedAt
   validRecordCount
   invalidRecordCount
+  firstImport: dataImports(first: 1) {
+    totalCount
+    edges {
+      node {
+        filename
+        importType
+      }
+    }
+  }
   discoveryFlows {
     currentPhase
     progressPercentage
@@ -659,7 +709,34 @@ export const DashboardFlowsDocument = new TypedDocumentString(`
       completed
     }
   }
-}`, {"hash":"c0f66a565bb2b1c91cc6571923094279b1fba79e175f7ca9fc236ed787a7916f"}) as unknown as TypedDocumentString<DashboardFlowsQuery, DashboardFlowsQueryVariables>;
+}`, {"hash":"314ab3904fb189ae7f313125965019ccbfc7bc45c0edd8685714f4c463501b7e"}) as unknown as TypedDocumentString<DashboardFlowsQuery, DashboardFlowsQueryVariables>;
+export const DashboardImportProgressDocument = new TypedDocumentString(`
+    query DashboardImportProgress($idempotencyKey: String!) {
+  importProgress(idempotencyKey: $idempotencyKey) {
+    status
+    rowsStored
+    invalidRows
+    bytesRead
+  }
+}
+    `, {"hash":"0541078d26a63fb4016520e677480e1434e3c52eab3f9f8e8ce993e6da47e5b6"}) as unknown as TypedDocumentString<DashboardImportProgressQuery, DashboardImportProgressQueryVariables>;
+export const DashboardFlowStatisticsDocument = new TypedDocumentString(`
+    query DashboardFlowStatistics {
+  flowStatistics {
+    masterFlows
+    byStatus {
+      status
+      count
+    }
+    discoveryFlows
+    byPhase {
+      phase
+      count
+    }
+    completedDiscoveryFlows
+  }
+}
+    `, {"hash":"e721a74261fc2cfaab601230d12f7a98b4002465985ca1e18acd59299fbae8ba"}) as unknown as TypedDocumentString<DashboardFlowStatisticsQuery, DashboardFlowStatisticsQueryVariables>;
 export const DashboardViewerDocument = new TypedDocumentString(`
     query DashboardViewer {
   viewer {

@@ -1,0 +1,28 @@
+// What a person calls a flow. Imports used to name their flows `Discovery Import <uuid>` (and the platform's
+// legacy rows still do), which tells flows apart for no one: such a flow is called by its file and type.
+import { label, shortId } from './format';
+
+const GENERATED_NAME = /^Discovery Import [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface NamedFlow {
+  flowId: string;
+  flowName: string | null;
+  flowType: string;
+  firstImport: { totalCount: number; edges: { node: { filename: string; importType: string } }[] };
+}
+
+/** The file the flow was imported from, with "+ n more" when it has several; null without any. */
+export function flowFile(flow: NamedFlow): string | null {
+  const first = flow.firstImport.edges[0]?.node;
+  if (!first) return null;
+  const more = flow.firstImport.totalCount - 1;
+  return more > 0 ? `${first.filename} + ${more} more` : first.filename;
+}
+
+export function flowTitle(flow: NamedFlow): string {
+  const name = flow.flowName?.trim();
+  if (name && !GENERATED_NAME.test(name)) return name;
+  const first = flow.firstImport.edges[0]?.node;
+  if (first) return `${first.filename} (${first.importType})`;
+  return name || `${label(flow.flowType)} flow ${shortId(flow.flowId)}`;
+}
