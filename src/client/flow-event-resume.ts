@@ -301,45 +301,54 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
     }
   };
 
-  /** Stops the current subscription (if any) without letting its ending be taken for a failure. */
-  const unsubscribe = () => {
-    const current = dispose;
-    dispose = undefined;
-    current?.();
-  };
-
   function subscribe(): void {
     if (stopped) return;
     stats.subscriptions += 1;
     status('connecting', { attempt });
+    /** Nothing more is taken from this subscription. */
     let ended = false;
+    /**
+     * What to do once the server has ended the subscription after its last item (an overflow, an expiry,
+     * refused): run from complete() or error(), not from next(). Disposing inside next() while graphql-ws
+     * still has the server's `complete` of the same read to deliver makes it release its lock on the socket
+     * twice, and it closes a socket that another subscription holds (graphql-ws 6.4.2, client.js).
+     */
+    let afterEnd: (() => void) | undefined;
     let own: (() => void) | undefined;
-    const end = () => {
+    const end = (then?: () => void) => {
       ended = true;
+      afterEnd = then;
       if (dispose === own) dispose = undefined;
+    };
+    /** For an answer the helper cannot use: end it from here, after the client is done with this read. */
+    const abandon = (error: FlowEventResumeError) => {
+      end();
+      setTimeout(() => own?.(), 0);
+      finish(error);
+    };
+    const ending = () => {
+      const then = afterEnd;
+      afterEnd = undefined;
+      then?.();
     };
     const sink: FlowEventSink = {
       next(result) {
         if (ended || stopped) return;
+        attempt = 0;
         if (result.errors?.length) {
           const errors = result.errors;
-          end();
-          own?.();
-          if (isRetryableErrors(errors)) retryLater(errors);
-          else finish(new FlowEventResumeError(`the server refused the subscription: ${errors.map((e) => e.message).join('; ')}`, errors));
+          end(() =>
+            isRetryableErrors(errors)
+              ? retryLater(errors)
+              : finish(new FlowEventResumeError(`the server refused the subscription: ${errors.map((e) => e.message).join('; ')}`, errors)),
+          );
           return;
         }
         const item = rootField(result.data) as { __typename?: unknown } | null | undefined;
-        attempt = 0;
         switch (item?.__typename) {
           case 'FlowEvent': {
             const event = item as FlowEventItem;
-            if (typeof event.cursor !== 'string') {
-              end();
-              own?.();
-              finish(new FlowEventResumeError('the query must select `cursor` on FlowEvent'));
-              return;
-            }
+            if (typeof event.cursor !== 'string') return abandon(new FlowEventResumeError('the query must select `cursor` on FlowEvent'));
             if (seen.has(event.cursor)) {
               stats.duplicatesSkipped += 1;
               return;
@@ -353,38 +362,34 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
           case 'FlowEventsOverflowError': {
             // The server ends this subscription; it has given us everything up to lastCursor.
             const lastCursor = (item as { lastCursor?: unknown }).lastCursor;
-            end();
-            own?.();
             if (typeof lastCursor !== 'string') {
-              finish(new FlowEventResumeError('the query must select `lastCursor` on FlowEventsOverflowError'));
-              return;
+              return abandon(new FlowEventResumeError('the query must select `lastCursor` on FlowEventsOverflowError'));
             }
             stats.overflows += 1;
             after = lastCursor;
-            subscribe();
+            end(subscribe);
             return;
           }
           case 'FlowEventCursorExpiredError': {
             const expired = item as { oldestCursor?: unknown; message?: unknown };
-            end();
-            own?.();
             if (typeof expired.oldestCursor !== 'string') {
-              finish(new FlowEventResumeError('the query must select `oldestCursor` on FlowEventCursorExpiredError'));
-              return;
+              return abandon(new FlowEventResumeError('the query must select `oldestCursor` on FlowEventCursorExpiredError'));
             }
             stats.expirations += 1;
-            queue.push({ kind: 'expired', expired: { oldestCursor: expired.oldestCursor, message: String(expired.message ?? '') } });
-            void drain();
+            const oldestCursor = expired.oldestCursor;
+            end(() => {
+              queue.push({ kind: 'expired', expired: { oldestCursor, message: String(expired.message ?? '') } });
+              void drain();
+            });
             return;
           }
           default:
-            end();
-            own?.();
-            finish(new FlowEventResumeError('the query must select `__typename` of Subscription.flowEvents, its one root field'));
+            return abandon(new FlowEventResumeError('the query must select `__typename` of Subscription.flowEvents, its one root field'));
         }
       },
       error(error) {
-        if (ended || stopped) return;
+        if (stopped) return;
+        if (ended) return ending();
         end();
         // graphql-ws hands the server's `error` message over as a list of GraphQL errors.
         if (isGraphQLErrorList(error) && !isRetryableErrors(error)) {
@@ -394,7 +399,8 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
         }
       },
       complete() {
-        if (ended || stopped) return;
+        if (stopped) return;
+        if (ended) return ending();
         end();
         // Ended without saying why (not an overflow, not an expiry): subscribe again, after a pause.
         retryLater(new Error('the server completed the subscription'));
@@ -416,8 +422,7 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
       finish(new FlowEventResumeError('the client cannot subscribe', [error]));
       return;
     }
-    if (ended) own();
-    else dispose = own;
+    if (!ended) dispose = own;
   }
 
   subscribe();

@@ -33,9 +33,14 @@ export class ApiFlow {
   private paused = false;
   private constructor(
     readonly flowId: string,
-    private version: number,
+    private current: number,
     private readonly viewer: Viewer,
   ) {}
+
+  /** The flow's version after the last change (each change's status_changed event carries it). */
+  get version(): number {
+    return this.current;
+  }
 
   /** Stores an import (a running discovery master flow); `rows` make its raw records (and events reading them) big. */
   static async create(baseUrl: string, viewer: Viewer, rows: Record<string, unknown>[] = [{ hostname: 'web-01' }]): Promise<ApiFlow> {
@@ -53,11 +58,11 @@ export class ApiFlow {
       baseUrl,
       this.viewer,
       `mutation ($flowId: UUID!, $version: Int!) { ${verb}(flowId: $flowId, version: $version) { __typename ... on MasterFlow { version } ... on Error { message } } }`,
-      { flowId: this.flowId, version: this.version },
+      { flowId: this.flowId, version: this.current },
     );
     const result = data[verb]!;
     if (result.__typename !== 'MasterFlow') throw new Error(`${verb}: ${JSON.stringify(result)}`);
-    this.version = result.version!;
+    this.current = result.version!;
     this.paused = !this.paused;
   }
 }
