@@ -12,7 +12,9 @@ import { createClient as createWsClient, type ClientOptions } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
+  backoffDelay,
   readFlowEventCursor,
+  SeenCursors,
   resumeFlowEvents,
   type FlowEventItem,
   type FlowEventResume,
@@ -73,7 +75,9 @@ function serverFor(name: string, env: Record<string, string> = {}): () => Server
 }
 
 /** A real client with the given options (graphql-ws needs `ws` in Node 20), disposed after the test. */
-function clientFor(transport: Transport, baseUrl: string, viewer: Viewer, options: { retryAttempts?: number; on?: ClientOptions['on'] } = {}): SubscribingClient {
+type WsOptions = Pick<ClientOptions, 'retryAttempts' | 'on' | 'lazy' | 'shouldRetry' | 'retryWait' | 'keepAlive'>;
+
+function clientFor(transport: Transport, baseUrl: string, viewer: Viewer, options: WsOptions = {}): SubscribingClient {
   if (transport === 'graphql-ws') {
     const client = createWsClient({ url: `${baseUrl.replace(/^http/, 'ws')}/graphql`, connectionParams: viewerHeaders(viewer), webSocketImpl: WebSocket, ...options });
     cleanups.push(() => client.dispose());
@@ -132,15 +136,32 @@ async function expectLog(server: ServerProcess, viewer: Viewer, flowId: string, 
 }
 
 describe('with a running server', () => {
-  const server = serverFor('resume');
+  // Sealed cursors: the helper compares them as opaque strings.
+  const server = serverFor('resume', { FLOWGRAPH_CURSOR_KEY: 'a-key-of-at-least-32-bytes-for-these-tests' });
 
-  describe.each(TRANSPORTS)('over %s, a client with default options', (transport) => {
+  // The dashboard's graphql-ws client (dashboard/src/api.ts): connected at once, retrying everything itself.
+  const dashboardLike: WsOptions = {
+    lazy: false,
+    keepAlive: 10_000,
+    retryAttempts: Number.POSITIVE_INFINITY,
+    shouldRetry: () => true,
+    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** retries, 5_000))),
+  };
+
+  describe.each([
+    ['graphql-ws', 'default options', {}],
+    ['sse', 'default options', {}],
+    ['graphql-ws', "the dashboard's options", dashboardLike],
+  ] as const)('over %s, a client with %s', (transport, _label, options) => {
     it("resubscribes from the last cursor on the client's own silent retry (nothing skipped, nothing repeated)", async () => {
       const tenant = newTenant();
       const flow = await ApiFlow.create(server().url, tenant);
       const proxy = await proxyTo(server());
       const connected: boolean[] = [];
-      const client = clientFor(transport, `http://127.0.0.1:${proxy.port}`, tenant, { on: { connected: (_socket, _payload, wasRetry) => connected.push(wasRetry) } });
+      const client = clientFor(transport, `http://127.0.0.1:${proxy.port}`, tenant, {
+        ...options,
+        on: { connected: (_socket, _payload, wasRetry) => connected.push(wasRetry) },
+      });
       const start = await readFlowEventCursor(client);
       // No memory of seen cursors: any repeat would reach onEvent.
       const received = follow(client, { after: start, seenCursors: 0, variables: { filter: { masterFlowId: flow.flowId } } });
@@ -164,7 +185,7 @@ describe('with a running server', () => {
       expect(log).toHaveLength(11);
       // It was the client's own retry that resubscribed: the helper subscribed once.
       expect(received.live.stats.subscriptions).toBe(1);
-      if (transport === 'graphql-ws') expect(connected).toContain(true);
+      if (transport === 'graphql-ws') expect(connected).toContain(true); // graphql-ws: reconnected by a retry
       // ...and that retry replays from the first cursor when the variables are fixed.
       await until(() => plain.length >= 15, 'the plain subscription to replay');
       expect(plain.slice(0, 4)).toEqual(log.slice(0, 4));
@@ -293,6 +314,30 @@ describe('with a retention of one second (FLOWGRAPH_EVENT_RETENTION=1s)', () => 
     // The events of the time away are gone; the refetched state has them. After it, every event once.
     expect(refetchedAt).toEqual([before.at(-1)! + 3]);
     expect(versions()).toEqual([...before, refetchedAt[0]! + 1, refetchedAt[0]! + 2, refetchedAt[0]! + 3]);
+  });
+});
+
+describe('its pure parts', () => {
+  it('backoffDelay doubles from initialMs up to maxMs, with jitter between half and all of it', () => {
+    for (let attempt = 0; attempt < 40; attempt += 1) {
+      const ceiling = Math.min(10_000, 250 * 2 ** attempt);
+      const delays = Array.from({ length: 200 }, () => backoffDelay(attempt));
+      expect(Math.min(...delays)).toBeGreaterThanOrEqual(ceiling / 2);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(ceiling);
+      expect(new Set(delays).size).toBeGreaterThan(1); // jitter
+    }
+    expect(backoffDelay(1_000, 100, 800)).toBeLessThanOrEqual(800);
+  });
+
+  it('SeenCursors remembers the last `limit` cursors, forgetting the oldest first', () => {
+    const seen = new SeenCursors(10_000);
+    for (let index = 0; index <= 10_000; index += 1) seen.add(`c${index}`);
+    expect(seen.has('c0')).toBe(false);
+    expect(seen.has('c1')).toBe(true);
+    expect(seen.has('c10000')).toBe(true);
+    const none = new SeenCursors(0);
+    none.add('c0');
+    expect(none.has('c0')).toBe(false);
   });
 });
 

@@ -132,8 +132,8 @@ afterEach(async () => {
   await Promise.all(backends.splice(0).map((backend) => backend.cleanup()));
 });
 
-async function start(backend: ServerBackend, port: number): Promise<ServerProcess> {
-  const server = await startServer({ ...backend.env, PORT: String(port) });
+async function start(backend: ServerBackend, port: number, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const server = await startServer({ ...backend.env, ...env, PORT: String(port) });
   servers.push(server);
   return server;
 }
@@ -184,8 +184,10 @@ describe("the README's client", () => {
     const backend = await serverBackend('readme_two');
     backends.push(backend);
     const [portA, portB] = [await freePort(), await freePort()];
-    let a = await start(backend, portA);
-    const b = await start(backend, portB);
+    // Sealed cursors, one key for both: each instance resumes the other's cursors.
+    const sealed = { FLOWGRAPH_CURSOR_KEY: 'one-key-for-both-instances-of-this-test' };
+    let a = await start(backend, portA, sealed);
+    const b = await start(backend, portB, sealed);
     const tenant = newTenant();
     const flow = await ApiFlow.create(a.url, tenant);
     const followers = [
@@ -201,7 +203,7 @@ describe("the README's client", () => {
     await a.stop('SIGKILL');
     servers.splice(servers.indexOf(a), 1);
     for (let index = 0; index < 4; index += 1) await flow.toggle(b.url); // while A is away
-    a = await start(backend, portA);
+    a = await start(backend, portA, sealed);
     for (let index = 0; index < 8; index += 1) await flow.toggle(index % 2 === 0 ? a.url : b.url);
 
     await expectTheLog(b, tenant, followers, 18);

@@ -159,8 +159,8 @@ function rootField(data: unknown): unknown {
   return values.length === 1 ? values[0] : undefined;
 }
 
-/** Remembers the last `limit` cursors. */
-class SeenCursors {
+/** Remembers the last `limit` cursors (exported for its tests). */
+export class SeenCursors {
   private readonly set = new Set<string>();
   constructor(private readonly limit: number) {}
   has(cursor: string): boolean {
@@ -207,7 +207,9 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
   Object.defineProperty(variables, 'after', { enumerable: true, get: () => after });
   const request: FlowEventRequest = { query: options.query, variables };
 
+  let lastStatus: ResumeStatus | undefined;
   const status = (state: ResumeStatus, detail: ResumeStatusDetail = {}) => {
+    lastStatus = state;
     try {
       options.onStatus?.(state, detail);
     } catch {
@@ -335,6 +337,8 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
       next(result) {
         if (ended || stopped) return;
         attempt = 0;
+        // A client that was connected already (graphql-ws with lazy: false) reports no new connection.
+        if (lastStatus !== 'live') status('live');
         if (result.errors?.length) {
           const errors = result.errors;
           end(() =>
