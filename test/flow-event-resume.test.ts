@@ -59,22 +59,32 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** The servers the describe blocks asked for, started side by side before the first test. */
+const wanted: { name: string; env: Record<string, string>; backend?: ServerBackend; server?: ServerProcess }[] = [];
+beforeAll(async () => {
+  await Promise.all(
+    wanted.map(async (entry) => {
+      entry.backend = await serverBackend(entry.name);
+      entry.server = await startServer({ ...entry.backend.env, ...entry.env });
+    }),
+  );
+});
+afterAll(async () => {
+  await Promise.all(
+    wanted.map(async (entry) => {
+      await entry.server?.stop('SIGKILL');
+      await entry.backend?.cleanup();
+    }),
+  );
+});
+
 /** A server process of its own for a describe block, on its own data. */
 function serverFor(name: string, env: Record<string, string> = {}): () => ServerProcess {
-  let backend: ServerBackend | undefined;
-  let server: ServerProcess | undefined;
-  beforeAll(async () => {
-    backend = await serverBackend(name);
-    server = await startServer({ ...backend.env, ...env });
-  });
-  afterAll(async () => {
-    await server?.stop('SIGKILL');
-    await backend?.cleanup();
-  });
-  return () => server!;
+  const entry: (typeof wanted)[number] = { name, env };
+  wanted.push(entry);
+  return () => entry.server!;
 }
 
-/** A real client with the given options (graphql-ws needs `ws` in Node 20), disposed after the test. */
 type WsOptions = Pick<ClientOptions, 'retryAttempts' | 'on' | 'lazy' | 'shouldRetry' | 'retryWait' | 'keepAlive'>;
 
 function clientFor(transport: Transport, baseUrl: string, viewer: Viewer, options: WsOptions = {}): SubscribingClient {
@@ -95,10 +105,9 @@ async function proxyTo(server: ServerProcess): Promise<ClientProxy> {
 }
 
 /** resumeFlowEvents with everything it reports recorded. */
-function follow(client: SubscribingClient, options: Partial<ResumeFlowEventsOptions<Event>> & { after: string | null }) {
+function follow(label: string, client: SubscribingClient, options: Partial<ResumeFlowEventsOptions<Event>> & { after: string | null }) {
   const events: Event[] = [];
   const statuses: { status: ResumeStatus; detail: ResumeStatusDetail }[] = [];
-  const expirations: { oldestCursor: string }[] = [];
   const live: FlowEventResume = resumeFlowEvents<Event>(client, {
     query: EVENTS,
     onEvent: (event) => void events.push(event),
@@ -109,30 +118,39 @@ function follow(client: SubscribingClient, options: Partial<ResumeFlowEventsOpti
     ...options,
   });
   cleanups.push(() => live.stop());
+  let failed: unknown;
+  live.done.catch((error: unknown) => (failed = error));
   const until = async (predicate: () => boolean, what: string, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
-    let failed: unknown;
-    live.done.catch((error: unknown) => (failed = error));
     while (!predicate()) {
-      if (failed) throw new Error(`the helper stopped before ${what}: ${String(failed)}`);
+      if (failed) throw new Error(`${label}: the helper stopped before ${what}: ${String(failed)}`);
       if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}: ${events.length} events, statuses ${JSON.stringify(statuses.map((s) => s.status))}`);
+        throw new Error(`${label}: timed out waiting for ${what}: ${events.length} events, statuses ${JSON.stringify(statuses.map((s) => s.status))}`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
   };
-  return { live, events, statuses, expirations, until, cursors: () => events.map((event) => event.cursor) };
+  return { label, live, events, statuses, until, cursors: () => events.map((event) => event.cursor) };
 }
+
+type Follower = ReturnType<typeof follow>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The helper received exactly the flow's log after `after`: every event, once, in order. */
-async function expectLog(server: ServerProcess, viewer: Viewer, flowId: string, after: string, received: ReturnType<typeof follow>) {
+/** Each follower received exactly the flow's log after `after`: every event, once, in order. */
+async function expectLog(server: ServerProcess, viewer: Viewer, flowId: string, after: string, followers: Follower[]): Promise<string[]> {
   const log = await logCursors(server.url, viewer, after, { masterFlowId: flowId });
-  await received.until(() => received.events.length >= log.length, `${log.length} events`);
+  await Promise.all(followers.map((follower) => follower.until(() => follower.events.length >= log.length, `${log.length} events`)));
   await sleep(300); // anything extra (a repeat) would arrive by now
-  expect(received.cursors()).toEqual(log);
+  for (const follower of followers) expect(follower.cursors(), follower.label).toEqual(log);
   return log;
+}
+
+/** A client of its own behind a proxy of its own, and the cursor where the log ends now. */
+async function behindProxy(server: ServerProcess, transport: Transport, viewer: Viewer, options: WsOptions = {}) {
+  const proxy = await proxyTo(server);
+  const client = clientFor(transport, `http://127.0.0.1:${proxy.port}`, viewer, options);
+  return { proxy, client, start: await readFlowEventCursor(client) };
 }
 
 describe('with a running server', () => {
@@ -148,97 +166,108 @@ describe('with a running server', () => {
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** retries, 5_000))),
   };
 
-  describe.each([
-    ['graphql-ws', 'default options', {}],
-    ['sse', 'default options', {}],
-    ['graphql-ws', "the dashboard's options", dashboardLike],
-  ] as const)('over %s, a client with %s', (transport, _label, options) => {
-    it("resubscribes from the last cursor on the client's own silent retry (nothing skipped, nothing repeated)", async () => {
-      const tenant = newTenant();
-      const flow = await ApiFlow.create(server().url, tenant);
-      const proxy = await proxyTo(server());
-      const connected: boolean[] = [];
-      const client = clientFor(transport, `http://127.0.0.1:${proxy.port}`, tenant, {
-        ...options,
-        on: { connected: (_socket, _payload, wasRetry) => connected.push(wasRetry) },
-      });
-      const start = await readFlowEventCursor(client);
-      // No memory of seen cursors: any repeat would reach onEvent.
-      const received = follow(client, { after: start, seenCursors: 0, variables: { filter: { masterFlowId: flow.flowId } } });
-      // The pattern the README had: the same client, variables fixed at the first cursor.
-      const plain: string[] = [];
-      const disposePlain = client.subscribe(
-        { query: EVENTS, variables: { after: start, filter: { masterFlowId: flow.flowId } } },
+  it("resubscribes from the last cursor on the clients' own silent retries: graphql-ws and SSE with default options, the dashboard's graphql-ws", async () => {
+    const tenant = newTenant();
+    const flow = await ApiFlow.create(server().url, tenant);
+    const variables = { filter: { masterFlowId: flow.flowId } };
+    const setups = [
+      { label: 'graphql-ws, default options', transport: 'graphql-ws' as const, options: {} },
+      { label: 'sse, default options', transport: 'sse' as const, options: {} },
+      { label: "graphql-ws, the dashboard's options", transport: 'graphql-ws' as const, options: dashboardLike },
+    ];
+    const runs = await Promise.all(
+      setups.map(async (setup) => {
+        const reconnected: boolean[] = [];
+        const { proxy, client, start } = await behindProxy(server(), setup.transport, tenant, {
+          ...setup.options,
+          on: { connected: (_socket, _payload, wasRetry) => reconnected.push(wasRetry) },
+        });
+        // No memory of seen cursors: any repeat would reach onEvent.
+        const follower = follow(setup.label, client, { after: start, seenCursors: 0, variables });
+        return { ...setup, proxy, client, start, reconnected, follower };
+      }),
+    );
+    // The pattern the README had, on the first client: variables fixed at the first cursor.
+    const plain: string[] = [];
+    cleanups.push(
+      runs[0]!.client.subscribe(
+        { query: EVENTS, variables: { ...variables, after: runs[0]!.start } },
         { next: (result) => plain.push((result.data as { flowEvents: Event }).flowEvents.cursor), error: () => {}, complete: () => {} },
-      );
-      cleanups.push(disposePlain);
+      ),
+    );
 
-      for (let index = 0; index < 4; index += 1) await flow.toggle(server().url);
-      await received.until(() => received.events.length >= 4 && plain.length >= 4, 'the first events');
-      await proxy.cut();
-      for (let index = 0; index < 4; index += 1) await flow.toggle(server().url);
-      await sleep(200);
-      await proxy.restore();
-      for (let index = 0; index < 3; index += 1) await flow.toggle(server().url);
+    for (let index = 0; index < 4; index += 1) await flow.toggle(server().url);
+    await Promise.all(runs.map((run) => run.follower.until(() => run.follower.events.length >= 4, 'the first events')));
+    await until(() => plain.length >= 4, 'the first events of the plain subscription');
+    await Promise.all(runs.map((run) => run.proxy.cut()));
+    for (let index = 0; index < 4; index += 1) await flow.toggle(server().url);
+    await sleep(200);
+    await Promise.all(runs.map((run) => run.proxy.restore()));
+    for (let index = 0; index < 3; index += 1) await flow.toggle(server().url);
 
-      const log = await expectLog(server(), tenant, flow.flowId, start, received);
-      expect(log).toHaveLength(11);
+    const log = await expectLog(server(), tenant, flow.flowId, runs[0]!.start, runs.map((run) => run.follower));
+    expect(log).toHaveLength(11);
+    for (const run of runs) {
       // It was the client's own retry that resubscribed: the helper subscribed once.
-      expect(received.live.stats.subscriptions).toBe(1);
-      if (transport === 'graphql-ws') expect(connected).toContain(true); // graphql-ws: reconnected by a retry
-      // ...and that retry replays from the first cursor when the variables are fixed.
-      await until(() => plain.length >= 15, 'the plain subscription to replay');
-      expect(plain.slice(0, 4)).toEqual(log.slice(0, 4));
-      expect(new Set(plain).size).toBeLessThan(plain.length);
-    });
+      expect(run.follower.live.stats.subscriptions, run.label).toBe(1);
+      if (run.transport === 'graphql-ws') expect(run.reconnected, run.label).toContain(true); // graphql-ws: a retry's connection
+    }
+    // ...and such a retry replays from the first cursor when the variables are fixed.
+    await until(() => plain.length >= 15, 'the plain subscription to replay');
+    expect(plain.slice(0, 4)).toEqual(log.slice(0, 4));
+    expect(new Set(plain).size).toBeLessThan(plain.length);
   });
 
-  describe.each([
-    ['graphql-ws', 'default options'],
-    ['graphql-ws', 'retryAttempts: 0'],
-    ['sse', 'retryAttempts: 0'],
-  ] as const)('over %s with %s', (transport, options) => {
-    it('backs off while connections are refused, and resumes without gap when the server is reachable again', async () => {
-      const tenant = newTenant();
-      const flow = await ApiFlow.create(server().url, tenant);
-      const proxy = await proxyTo(server());
-      const client = clientFor(transport, `http://127.0.0.1:${proxy.port}`, tenant, options === 'default options' ? {} : { retryAttempts: 0 });
-      const start = await readFlowEventCursor(client);
-      const received = follow(client, { after: start, variables: { filter: { masterFlowId: flow.flowId } }, backoff: { initialMs: 100, maxMs: 800 } });
+  it('backs off while connections are refused (graphql-ws by default and with retryAttempts 0, SSE with retryAttempts 0), then resumes without gap', async () => {
+    const tenant = newTenant();
+    const flow = await ApiFlow.create(server().url, tenant);
+    const setups = [
+      { label: 'graphql-ws, default options', transport: 'graphql-ws' as const, options: {}, failures: 1 },
+      { label: 'graphql-ws, retryAttempts 0', transport: 'graphql-ws' as const, options: { retryAttempts: 0 }, failures: 4 },
+      { label: 'sse, retryAttempts 0', transport: 'sse' as const, options: { retryAttempts: 0 }, failures: 4 },
+    ];
+    const runs = await Promise.all(
+      setups.map(async (setup) => {
+        const { proxy, client, start } = await behindProxy(server(), setup.transport, tenant, setup.options);
+        const follower = follow(setup.label, client, { after: start, variables: { filter: { masterFlowId: flow.flowId } }, backoff: { initialMs: 100, maxMs: 800 } });
+        return { ...setup, proxy, start, follower };
+      }),
+    );
 
-      for (let index = 0; index < 3; index += 1) await flow.toggle(server().url);
-      await received.until(() => received.events.length >= 3, 'the first events');
-      await proxy.cut();
-      // Away for a few seconds; changes go on meanwhile.
-      for (let index = 0; index < 5; index += 1) {
-        await flow.toggle(server().url);
-        await sleep(1_000);
-      }
-      await received.until(() => received.live.stats.failures >= (options === 'default options' ? 1 : 3), 'refused connections');
-      await proxy.restore();
-      for (let index = 0; index < 3; index += 1) await flow.toggle(server().url);
+    for (let index = 0; index < 3; index += 1) await flow.toggle(server().url);
+    await Promise.all(runs.map((run) => run.follower.until(() => run.follower.events.length >= 3, 'the first events')));
+    await Promise.all(runs.map((run) => run.proxy.cut()));
+    // Away for a few seconds, each client until it has been refused a few times; changes go on meanwhile.
+    for (let index = 0; index < 5; index += 1) {
+      await flow.toggle(server().url);
+      await sleep(500);
+    }
+    await Promise.all(runs.map((run) => run.follower.until(() => run.follower.live.stats.failures >= run.failures, 'refused connections')));
+    await Promise.all(runs.map((run) => run.proxy.restore()));
+    for (let index = 0; index < 3; index += 1) await flow.toggle(server().url);
 
-      await expectLog(server(), tenant, flow.flowId, start, received);
-      const waits = received.statuses.filter((entry) => entry.status === 'reconnecting' && entry.detail.delayMs! > 0);
-      expect(waits.length).toBeGreaterThanOrEqual(1);
+    for (const run of runs) await expectLog(server(), tenant, flow.flowId, run.start, [run.follower]);
+    for (const { label, transport, options, follower } of runs) {
+      const waits = follower.statuses.filter((entry) => entry.status === 'reconnecting' && entry.detail.delayMs! > 0);
+      expect(waits.length, label).toBeGreaterThanOrEqual(1);
       // Exponential with jitter between half and all of min(800, 100 · 2^n), so never above the cap.
       for (const [attempt, wait] of waits.entries()) {
         const ceiling = Math.min(800, 100 * 2 ** attempt);
-        expect(wait.detail.delayMs!).toBeGreaterThanOrEqual(ceiling / 2);
-        expect(wait.detail.delayMs!).toBeLessThanOrEqual(ceiling);
+        expect(wait.detail.delayMs!, label).toBeGreaterThanOrEqual(ceiling / 2);
+        expect(wait.detail.delayMs!, label).toBeLessThanOrEqual(ceiling);
       }
       if (transport === 'graphql-ws') {
-        expect(waits.map((wait) => String((wait.detail.error as { message?: string }).message))).toContainEqual(expect.stringMatching(/ECONNREFUSED/));
+        expect(waits.map((wait) => String((wait.detail.error as { message?: string }).message)), label).toContainEqual(expect.stringMatching(/ECONNREFUSED/));
       }
-      if (options === 'retryAttempts: 0') expect(waits.at(-1)!.detail.delayMs!).toBeGreaterThanOrEqual(400); // the cap was reached
-      expect(received.statuses.at(-1)!.status).toBe('live');
-    });
+      if ('retryAttempts' in options) expect(waits.at(-1)!.detail.delayMs!, label).toBeGreaterThanOrEqual(400); // the cap was reached
+      expect(follower.statuses.at(-1)!.status, label).toBe('live');
+    }
   });
 
   it.each(TRANSPORTS)('over %s, stops with a FlowEventResumeError when the server refuses the subscription, without retrying', async (transport) => {
     const tenant = newTenant();
     const client = clientFor(transport, server().url, tenant);
-    const received = follow(client, { after: 'not a cursor' });
+    const received = follow(transport, client, { after: 'not a cursor' });
     await expect(received.live.done).rejects.toThrow(/refused the subscription: `after` is not a flow event cursor/);
     await sleep(500);
     expect(received.live.stats.subscriptions).toBe(1);
@@ -252,68 +281,82 @@ describe('with a running server', () => {
 describe('with a small subscription buffer (FLOWGRAPH_SUBSCRIPTION_BUFFER=3)', () => {
   const server = serverFor('resume_overflow', { FLOWGRAPH_SUBSCRIPTION_BUFFER: '3' });
 
-  it.each(TRANSPORTS)('over %s, a reader too slow for the server resumes from the overflow cursor and gets every event once', async (transport) => {
+  it('a reader too slow for the server (graphql-ws, SSE) resumes from the overflow cursor and gets every event once', async () => {
     const tenant = newTenant();
     const rows = Array.from({ length: 20 }, (_, index) => ({ hostname: `host-${index}`, notes: 'x'.repeat(50_000) }));
     const flow = await ApiFlow.create(server().url, tenant, rows);
-    const proxy = await proxyTo(server());
-    const client = clientFor(transport, `http://127.0.0.1:${proxy.port}`, tenant, { retryAttempts: 0 });
-    const start = await readFlowEventCursor(client);
-    const received = follow(client, { query: BIG_EVENTS, after: start, variables: { filter: { masterFlowId: flow.flowId } } });
+    const runs = await Promise.all(
+      TRANSPORTS.map(async (transport) => {
+        const { proxy, client, start } = await behindProxy(server(), transport, tenant, { retryAttempts: 0 });
+        const follower = follow(transport, client, { query: BIG_EVENTS, after: start, variables: { filter: { masterFlowId: flow.flowId } } });
+        return { proxy, start, follower };
+      }),
+    );
     await flow.toggle(server().url);
-    await received.until(() => received.events.length >= 1, 'the first event');
+    await Promise.all(runs.map((run) => run.follower.until(() => run.follower.events.length >= 1, 'the first event')));
 
-    // The client stops reading: the server's writes block once the socket buffers are full (~1 MB an event).
-    proxy.hold();
+    // The clients stop reading: the server's writes block once the socket buffers are full (~1 MB an event).
+    for (const run of runs) run.proxy.hold();
     for (let index = 0; index < 40; index += 1) await flow.toggle(server().url);
-    proxy.release();
+    for (const run of runs) run.proxy.release();
 
-    await expectLog(server(), tenant, flow.flowId, start, received);
-    expect(received.live.stats.overflows).toBeGreaterThanOrEqual(1);
-    expect(received.live.stats.subscriptions).toBe(1 + received.live.stats.overflows);
-    expect(received.events.every((event) => (event as unknown as { masterFlow: { rawRecords: { edges: unknown[] } } }).masterFlow.rawRecords.edges.length === 20)).toBe(true);
+    for (const { start, follower } of runs) {
+      await expectLog(server(), tenant, flow.flowId, start, [follower]);
+      const { stats } = follower.live;
+      expect(stats.overflows, follower.label).toBeGreaterThanOrEqual(1);
+      expect(stats.subscriptions, follower.label).toBe(1 + stats.overflows);
+      const recordsPerEvent = follower.events.map((event) => (event as unknown as { masterFlow: { rawRecords: { edges: unknown[] } } }).masterFlow.rawRecords.edges.length);
+      expect(new Set(recordsPerEvent), follower.label).toEqual(new Set([20]));
+    }
   });
 });
 
 describe('with a retention of one second (FLOWGRAPH_EVENT_RETENTION=1s)', () => {
   const server = serverFor('resume_expiry', { FLOWGRAPH_EVENT_RETENTION: '1s', FLOWGRAPH_EVENT_PRUNE_INTERVAL: '200ms' });
 
-  it.each(TRANSPORTS)('over %s, a client away longer than that refetches through onCursorExpired, then continues from its cursor', async (transport) => {
+  it('a client away longer than that (graphql-ws, SSE) refetches through onCursorExpired, then continues from its cursor', async () => {
     const tenant = newTenant();
     const flow = await ApiFlow.create(server().url, tenant);
-    const proxy = await proxyTo(server());
-    const client = clientFor(transport, `http://127.0.0.1:${proxy.port}`, tenant, { retryAttempts: 0 });
-    const expirations: string[] = [];
-    const refetchedAt: number[] = [];
-    const received = follow(client, {
-      after: await readFlowEventCursor(client),
-      variables: { filter: { masterFlowId: flow.flowId } },
-      onCursorExpired: async ({ oldestCursor }) => {
-        expirations.push(oldestCursor);
-        const cursor = await readFlowEventCursor(client);
-        refetchedAt.push(flow.version); // "the state": the flow as it is now
-        return cursor;
-      },
-    });
-    const versions = () => received.events.map((event) => event.payload.version);
+    const runs = await Promise.all(
+      TRANSPORTS.map(async (transport) => {
+        const { proxy, client, start } = await behindProxy(server(), transport, tenant, { retryAttempts: 0 });
+        const expirations: string[] = [];
+        const refetchedAt: number[] = [];
+        const follower = follow(transport, client, {
+          after: start,
+          variables: { filter: { masterFlowId: flow.flowId } },
+          onCursorExpired: async ({ oldestCursor }) => {
+            expirations.push(oldestCursor);
+            const cursor = await readFlowEventCursor(client);
+            refetchedAt.push(flow.version); // "the state": the flow as it is now
+            return cursor;
+          },
+        });
+        const versions = () => follower.events.map((event) => event.payload.version);
+        return { proxy, follower, expirations, refetchedAt, versions };
+      }),
+    );
 
     for (let index = 0; index < 3; index += 1) await flow.toggle(server().url);
-    await received.until(() => received.events.length >= 3, 'the first events');
-    const before = versions();
-    await proxy.cut();
+    await Promise.all(runs.map((run) => run.follower.until(() => run.follower.events.length >= 3, 'the first events')));
+    const before = runs.map((run) => run.versions());
+    await Promise.all(runs.map((run) => run.proxy.cut()));
     for (let index = 0; index < 3; index += 1) await flow.toggle(server().url);
     await sleep(2_500); // pruned meanwhile: every event is older than a second
-    await proxy.restore();
-    await received.until(() => expirations.length === 1, 'the expiry');
+    await Promise.all(runs.map((run) => run.proxy.restore()));
+    await Promise.all(runs.map((run) => run.follower.until(() => run.expirations.length === 1, 'the expiry')));
     for (let index = 0; index < 3; index += 1) await flow.toggle(server().url);
-    await received.until(() => received.events.length >= 6, 'the events after the refetch');
+    await Promise.all(runs.map((run) => run.follower.until(() => run.follower.events.length >= 6, 'the events after the refetch')));
     await sleep(300);
 
-    expect(received.live.stats.expirations).toBe(1);
-    expect(typeof expirations[0]).toBe('string');
-    // The events of the time away are gone; the refetched state has them. After it, every event once.
-    expect(refetchedAt).toEqual([before.at(-1)! + 3]);
-    expect(versions()).toEqual([...before, refetchedAt[0]! + 1, refetchedAt[0]! + 2, refetchedAt[0]! + 3]);
+    for (const [index, { follower, expirations, refetchedAt, versions }] of runs.entries()) {
+      expect(follower.live.stats.expirations, follower.label).toBe(1);
+      expect(typeof expirations[0], follower.label).toBe('string');
+      // The events of the time away are gone; the refetched state has them. After it, every event once.
+      const seenBefore = before[index]!;
+      expect(refetchedAt, follower.label).toEqual([seenBefore.at(-1)! + 3]);
+      expect(versions(), follower.label).toEqual([...seenBefore, refetchedAt[0]! + 1, refetchedAt[0]! + 2, refetchedAt[0]! + 3]);
+    }
   });
 });
 
