@@ -59,23 +59,22 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** The servers the describe blocks asked for, started side by side before the first test. */
+/**
+ * The servers the describe blocks asked for, started before the first test, one after the other (side by
+ * side they compete for the CPU and start no sooner).
+ */
 const wanted: { name: string; env: Record<string, string>; backend?: ServerBackend; server?: ServerProcess }[] = [];
 beforeAll(async () => {
-  await Promise.all(
-    wanted.map(async (entry) => {
-      entry.backend = await serverBackend(entry.name);
-      entry.server = await startServer({ ...entry.backend.env, ...entry.env });
-    }),
-  );
+  for (const entry of wanted) {
+    entry.backend = await serverBackend(entry.name);
+    entry.server = await startServer({ ...entry.backend.env, ...entry.env });
+  }
 });
 afterAll(async () => {
-  await Promise.all(
-    wanted.map(async (entry) => {
-      await entry.server?.stop('SIGKILL');
-      await entry.backend?.cleanup();
-    }),
-  );
+  for (const entry of wanted) {
+    await entry.server?.stop('SIGKILL');
+    await entry.backend?.cleanup();
+  }
 });
 
 /** A server process of its own for a describe block, on its own data. */
@@ -261,6 +260,35 @@ describe('with a running server', () => {
       }
       if ('retryAttempts' in options) expect(waits.at(-1)!.detail.delayMs!, label).toBeGreaterThanOrEqual(400); // the cap was reached
       expect(follower.statuses.at(-1)!.status, label).toBe('live');
+    }
+  });
+
+  it('with an onEvent slower than the events (graphql-ws, SSE), unsubscribes while maxQueued events wait, then continues after the last one', async () => {
+    const tenant = newTenant();
+    const flow = await ApiFlow.create(server().url, tenant);
+    const start = await readFlowEventCursor(clientFor('graphql-ws', server().url, tenant));
+    // onEvent takes its time: the first call until every change is written, the others 20 ms each.
+    let written!: () => void;
+    const allWritten = new Promise<void>((resolve) => (written = resolve));
+    const followers = TRANSPORTS.map((transport) => {
+      const follower: Follower = follow(transport, clientFor(transport, server().url, tenant, { retryAttempts: 0 }), {
+        after: start,
+        maxQueued: 5,
+        variables: { filter: { masterFlowId: flow.flowId } },
+        onEvent: async (event) => {
+          await (follower.events.length === 0 ? allWritten : sleep(20));
+          follower.events.push(event);
+        },
+      });
+      return follower;
+    });
+    for (let index = 0; index < 30; index += 1) await flow.toggle(server().url);
+    written();
+
+    await expectLog(server(), tenant, flow.flowId, start, followers);
+    for (const follower of followers) {
+      expect(follower.live.stats.pauses, follower.label).toBeGreaterThanOrEqual(1);
+      expect(follower.live.stats.subscriptions, follower.label).toBe(1 + follower.live.stats.pauses);
     }
   });
 

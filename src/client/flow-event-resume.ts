@@ -92,6 +92,12 @@ export interface ResumeFlowEventsOptions<TEvent extends FlowEventItem> {
   backoff?: { initialMs?: number; maxMs?: number };
   /** How many recent cursors are remembered to skip a repeated event (0: none). Default 10,000. */
   seenCursors?: number;
+  /**
+   * Most events received and waiting for onEvent (default 1,000). The clients read whatever arrives, so a
+   * slow onEvent would otherwise queue without bound: at the limit the helper unsubscribes, and subscribes
+   * again after the last queued event once onEvent has caught up.
+   */
+  maxQueued?: number;
 }
 
 export interface ResumeStats {
@@ -103,6 +109,8 @@ export interface ResumeStats {
   duplicatesSkipped: number;
   overflows: number;
   expirations: number;
+  /** Times the helper unsubscribed because maxQueued events were waiting for onEvent. */
+  pauses: number;
   /** Failures the helper backed off from (connection refused, lost, server errors marked retryable). */
   failures: number;
 }
@@ -134,6 +142,7 @@ type Item =
   | { kind: 'expired'; expired: CursorExpired };
 
 const DEFAULT_SEEN_CURSORS = 10_000;
+const DEFAULT_MAX_QUEUED = 1_000;
 const DEFAULT_INITIAL_BACKOFF_MS = 250;
 const DEFAULT_MAX_BACKOFF_MS = 10_000;
 
@@ -184,7 +193,8 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
   const seen = new SeenCursors(options.seenCursors ?? DEFAULT_SEEN_CURSORS);
   const initialMs = options.backoff?.initialMs ?? DEFAULT_INITIAL_BACKOFF_MS;
   const maxMs = options.backoff?.maxMs ?? DEFAULT_MAX_BACKOFF_MS;
-  const stats: ResumeStats = { subscriptions: 0, events: 0, duplicatesSkipped: 0, overflows: 0, expirations: 0, failures: 0 };
+  const maxQueued = Math.max(1, options.maxQueued ?? DEFAULT_MAX_QUEUED);
+  const stats: ResumeStats = { subscriptions: 0, events: 0, duplicatesSkipped: 0, overflows: 0, expirations: 0, failures: 0, pauses: 0 };
 
   /** What the next (re)subscription asks for: after the last event received (queued or handled). */
   let after = options.after;
@@ -197,6 +207,8 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
   let unlistenClient: (() => void)[] = [];
   const queue: Item[] = [];
   let draining = false;
+  /** Unsubscribed until onEvent has handled the queue (maxQueued). */
+  let paused = false;
 
   let settle!: { resolve: () => void; reject: (error: unknown) => void };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
@@ -221,8 +233,10 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
     if (stopped) return;
     stopped = true;
     clearTimeout(retryTimer);
-    dispose?.();
+    // Not from inside the client's callback that may have led here (see afterEnd in subscribe()).
+    const current = dispose;
     dispose = undefined;
+    if (current) setTimeout(current, 0);
     for (const unlisten of unlistenClient) unlisten();
     unlistenClient = [];
     queue.length = 0;
@@ -277,6 +291,11 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
         } else {
           await recoverFromExpiry(item.expired);
         }
+      }
+      if (paused && !stopped) {
+        // Caught up: continue after the last event received.
+        paused = false;
+        subscribe();
       }
     } finally {
       draining = false;
@@ -360,6 +379,13 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
             seen.add(event.cursor);
             after = event.cursor;
             queue.push({ kind: 'event', event });
+            if (queue.length >= maxQueued) {
+              // Too far behind: stop taking events (those still in flight are asked for again later).
+              stats.pauses += 1;
+              paused = true;
+              end();
+              setTimeout(() => own?.(), 0);
+            }
             void drain();
             return;
           }
