@@ -1,8 +1,9 @@
 // A client for Subscription.flowEvents that resumes right: each event of the log exactly once, in order,
 // across dropped connections, server restarts, overflows and expired cursors. It works with a graphql-ws
-// client and with a graphql-sse client (distinct connections mode, the default), created with their
-// default options or any others, and needs nothing else: no Node built-ins, no runtime imports (a browser
-// bundle and Node take the same file; import it as `flowgraph/client`).
+// client and with a graphql-sse client (distinct connections mode, the default, is what the tests run;
+// single connection mode re-sends the same request object the same way), created with their default
+// options or any others, and needs nothing else: no Node built-ins, no runtime imports (a browser bundle
+// and Node take the same file; import it as `flowgraph/client`).
 //
 // Why the variables carry a getter. Both clients retry on their own, silently, and resubscribe with the
 // request they were first given: graphql-ws sends the subscribe message again on every new socket
@@ -16,6 +17,10 @@
 // Cursors are opaque (FLOWGRAPH_CURSOR_KEY seals them) and an event carries nothing else that orders it,
 // so the helper cannot tell "older" from "newer". Against a repeat it remembers the last `seenCursors`
 // cursors (10,000 by default, a bounded memory) and skips an event whose cursor is among them.
+//
+// Memory stays bounded on the other side too: the clients read whatever arrives, so the server's
+// per-subscription buffer never sees a slow onEvent. The helper queues at most `maxQueued` events for it,
+// then unsubscribes and continues after the last one once onEvent has caught up.
 
 /** A GraphQL request as both clients take it. */
 export interface FlowEventRequest {
