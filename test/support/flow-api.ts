@@ -91,6 +91,8 @@ export interface ClientProxy {
   port: number;
   /** Drops every connection and stops listening: clients see resets, then ECONNREFUSED. */
   cut(): Promise<void>;
+  /** Drops every connection and goes on listening: a client's next attempt gets through. */
+  drop(): void;
   /** Listens again on the same port. */
   restore(): Promise<void>;
   /** Stops passing the server's bytes on (and reading them): the server's writes block once buffers fill. */
@@ -125,19 +127,23 @@ export async function startClientProxy(targetPort: number): Promise<ClientProxy>
     });
   let server: net.Server | null = await listen(0);
   const port = (server.address() as AddressInfo).port;
-  const cut = async () => {
-    const closing = server;
-    server = null;
+  const drop = () => {
     for (const { client, upstream } of [...pairs]) {
       client.destroy();
       upstream.destroy();
     }
     pairs.clear();
+  };
+  const cut = async () => {
+    const closing = server;
+    server = null;
+    drop();
     if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
   };
   return {
     port,
     cut,
+    drop,
     async restore() {
       if (!server) server = await listen(port);
     },
