@@ -297,6 +297,32 @@ describe('with a running server', () => {
     }
   });
 
+  it('retries a connection refused for its credentials (graphql-ws close 4403, SSE 401) and goes on once they are good', async () => {
+    const tenant = newTenant();
+    const flow = await ApiFlow.create(server().url, tenant);
+    const start = await readFlowEventCursor(clientFor('graphql-ws', server().url, tenant));
+    let credentials: Record<string, string> = { authorization: 'Bearer not-a-token' };
+    const ws = createWsClient({
+      url: `${server().url.replace(/^http/, 'ws')}/graphql`,
+      connectionParams: () => credentials,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+    });
+    const sse = createSseClient({ url: `${server().url}/graphql`, headers: () => credentials, retryAttempts: 0 });
+    cleanups.push(() => ws.dispose(), () => sse.dispose());
+    const followers = [ws, sse].map((client, index) =>
+      follow(TRANSPORTS[index]!, client, { after: start, variables: { filter: { masterFlowId: flow.flowId } }, backoff: { initialMs: 100, maxMs: 400 } }),
+    );
+    await Promise.all(followers.map((follower) => follower.until(() => follower.live.stats.failures >= 2, 'refusals')));
+    const refusals = followers.map((follower) => follower.statuses.find((entry) => entry.status === 'reconnecting')!.detail.error);
+    expect((refusals[0] as { code?: number }).code).toBe(4403);
+    expect(String((refusals[1] as Error).message)).toMatch(/401/);
+
+    credentials = viewerHeaders(tenant);
+    for (let index = 0; index < 3; index += 1) await flow.toggle(server().url);
+    await expectLog(server(), tenant, flow.flowId, start, followers);
+  });
+
   it.each(TRANSPORTS)('over %s, stops with a FlowEventResumeError when the server refuses the subscription, without retrying', async (transport) => {
     const tenant = newTenant();
     const client = clientFor(transport, server().url, tenant);
