@@ -1,6 +1,7 @@
 // flowgraph's public GraphQL API, as the dashboard uses it: queries and mutations over HTTP, live events
 // over graphql-ws, with the same credentials. Nothing here is private to the dashboard.
 import { createClient, type Client } from 'graphql-ws';
+import type { SubscribingClient } from '../../src/client/flow-event-resume';
 import * as generated from './generated/graphql';
 import type { TypedDocumentString } from './generated/graphql';
 
@@ -155,41 +156,14 @@ export class Api {
   }
 
   /**
-   * Subscribes; `variables()` is evaluated on every (re)subscription, so it can carry the last cursor.
-   * A subscription the server ends (an overflowing subscriber, an expired cursor) or that fails is started
-   * again after a short pause, until the returned function is called.
+   * The shared graphql-ws connection as the client flowgraph/client's helpers take, each operation sent by its
+   * hash when it is a trusted document. The variables object is passed on as it is: the resume helper reads its
+   * `after` at the moment graphql-ws sends it (on a silent retry too).
    */
-  subscribe<TResult, TVariables>(
-    document: TypedDocumentString<TResult, TVariables>,
-    variables: () => TVariables,
-    onData: (data: TResult) => void,
-    onError: (error: unknown) => void,
-  ): () => void {
-    let stopped = false;
-    let unsubscribe: () => void = () => {};
-    const restart = () => {
-      if (!stopped) setTimeout(start, 300);
-    };
-    const start = () => {
-      if (stopped) return;
-      const current = variables() as Record<string, unknown>;
-      unsubscribe = this.client().subscribe<TResult>(
-        // graphql-ws requires a query string: empty when the hash names the document.
-        { query: '', ...operation(document.toString(), current), variables: current },
-        {
-          next: (result) => (result.data ? onData(result.data as TResult) : onError(result.errors)),
-          error: (error) => {
-            onError(error);
-            restart();
-          },
-          complete: restart,
-        },
-      );
-    };
-    start();
-    return () => {
-      stopped = true;
-      unsubscribe();
+  subscribingClient(): SubscribingClient {
+    return {
+      subscribe: (request, sink) =>
+        this.client().subscribe({ query: '', ...operation(request.query, request.variables ?? {}) } as never, sink as never),
     };
   }
 }

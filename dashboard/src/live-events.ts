@@ -1,16 +1,17 @@
-// The dashboard's one live subscription: every flow event of the tenant, resumed from the last cursor it
-// delivered, so a dropped connection or a restarted server loses nothing.
+// The dashboard's one live subscription: every flow event of the tenant, through flowgraph/client's
+// resumeFlowEvents (src/client/flow-event-resume.ts), the helper the README gives every client: it resubscribes
+// from the last cursor delivered (also on graphql-ws' own silent retries), skips a cursor it has seen, resumes
+// after an overflow, and on an expired cursor lets the views reload before it goes on.
+import { resumeFlowEvents, type FlowEventResume } from '../../src/client/flow-event-resume';
 import type { Api } from './api';
 import { DashboardEventCursorDocument, DashboardEventsDocument, type DashboardEventsSubscription } from './generated/graphql';
 
 export type LiveEvent = Extract<DashboardEventsSubscription['flowEvents'], { __typename: 'FlowEvent' }>;
 
 export class LiveEvents {
-  private lastCursor: string | null = null;
-  /** graphql-ws re-sends a subscription with its first variables after a reconnect; skip what was seen. */
-  private readonly seen = new Set<string>();
   private readonly listeners = new Set<(event: LiveEvent) => void>();
   private readonly resetListeners = new Set<() => void>();
+  private resume: FlowEventResume | undefined;
 
   constructor(private readonly api: Api) {}
 
@@ -24,34 +25,24 @@ export class LiveEvents {
   }
 
   async start(): Promise<void> {
-    this.lastCursor = (await this.api.request(DashboardEventCursorDocument, {})).flowEventCursor;
-    this.api.subscribe(
-      DashboardEventsDocument,
-      () => ({ after: this.lastCursor }),
-      (data) => this.receive(data.flowEvents),
-      (error) => console.warn('flow events:', error),
-    );
+    const after = (await this.api.request(DashboardEventCursorDocument, {})).flowEventCursor;
+    this.resume = resumeFlowEvents<LiveEvent>(this.api.subscribingClient(), {
+      query: DashboardEventsDocument.toString(),
+      after,
+      onEvent: (event) => {
+        for (const listener of this.listeners) listener(event);
+      },
+      onCursorExpired: async () => {
+        // The cursor to go on from is read before the views reload, so nothing between the two is missed.
+        const cursor = (await this.api.request(DashboardEventCursorDocument, {})).flowEventCursor;
+        for (const listener of this.resetListeners) listener();
+        return cursor;
+      },
+    });
+    this.resume.done.catch((error: unknown) => console.warn('flow events:', error));
   }
 
-  private receive(item: DashboardEventsSubscription['flowEvents']): void {
-    switch (item.__typename) {
-      case 'FlowEvent': {
-        if (this.seen.has(item.cursor)) return;
-        this.seen.add(item.cursor);
-        if (this.seen.size > 5_000) this.seen.delete(this.seen.values().next().value!);
-        this.lastCursor = item.cursor;
-        for (const listener of this.listeners) listener(item);
-        return;
-      }
-      case 'FlowEventsOverflowError':
-        // The server ends the subscription; the restart resumes after the last event it delivered.
-        this.lastCursor = item.lastCursor;
-        return;
-      case 'FlowEventCursorExpiredError':
-        this.lastCursor = null;
-        for (const listener of this.resetListeners) listener();
-        void this.api.request(DashboardEventCursorDocument, {}).then((data) => (this.lastCursor = data.flowEventCursor));
-        return;
-    }
+  stop(): void {
+    this.resume?.stop();
   }
 }
