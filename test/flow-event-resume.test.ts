@@ -69,7 +69,7 @@ beforeAll(async () => {
     entry.backend = await serverBackend(entry.name);
     entry.server = await startServer({ ...entry.backend.env, ...entry.env });
   }
-});
+}, 300_000); // three start-ups, on a machine that may be busy
 afterAll(async () => {
   for (const entry of wanted) {
     await entry.server?.stop('SIGKILL');
@@ -220,6 +220,32 @@ describe('with a running server', () => {
     await until(() => plain.length >= 15, 'the plain subscription to replay');
     expect(plain.slice(0, 4)).toEqual(log.slice(0, 4));
     expect(new Set(plain).size).toBeLessThan(plain.length);
+  });
+
+  it('without a cursor to start from, reads one first: a reconnection before the first event misses nothing (graphql-ws, SSE)', async () => {
+    const tenant = newTenant();
+    const flow = await ApiFlow.create(server().url, tenant);
+    const runs = await Promise.all(
+      TRANSPORTS.map(async (transport) => {
+        const { proxy, client } = await behindProxy(server(), transport, tenant, { retryAttempts: 0 });
+        const follower = follow(transport, client, { after: null, variables: { filter: { masterFlowId: flow.flowId } } });
+        await follower.until(() => follower.live.cursor !== null && follower.statuses.some((entry) => entry.status === 'live'), 'a cursor and a connection');
+        return { proxy, follower, start: follower.live.cursor! };
+      }),
+    );
+    // Events the clients never get, then the connections drop: the helpers resubscribe after their start.
+    for (const run of runs) run.proxy.hold();
+    for (let index = 0; index < 3; index += 1) await flow.toggle(server().url);
+    await sleep(200);
+    for (const run of runs) {
+      run.proxy.drop();
+      run.proxy.release();
+    }
+    await flow.toggle(server().url);
+    for (const run of runs) {
+      const log = await expectLog(server(), tenant, flow.flowId, run.start, [run.follower]);
+      expect(log).toHaveLength(4);
+    }
   });
 
   it('backs off while connections are refused (graphql-ws by default and with retryAttempts 0, SSE with retryAttempts 0), then resumes without gap', async () => {

@@ -79,7 +79,8 @@ export interface ResumeFlowEventsOptions<TEvent extends FlowEventItem> {
   variables?: Record<string, unknown>;
   /**
    * Where to start: a cursor from Query.flowEventCursor, read before the state the client displays (or the
-   * cursor of the last event it processed). null: only events from the moment the server subscribes.
+   * cursor of the last event it processed). null: from now on; the helper then reads Query.flowEventCursor
+   * itself before it subscribes, so that a reconnection before the first event misses nothing either.
    */
   after: string | null;
   /** Called with each event once, in log order; a returned promise is awaited before the next event. */
@@ -262,16 +263,20 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
   };
 
   // graphql-ws clients report their sockets: the badge follows the client's own silent retries too.
+  /** A graphql-ws client's socket is open (a subscription on it starts at once, with no new 'connected'). */
+  let socketOpen = false;
   const on = (client as { on?: unknown }).on;
   if (typeof on === 'function') {
     const listen = on.bind(client) as (event: string, listener: (...args: unknown[]) => void) => () => void;
     unlistenClient.push(
       listen('connected', () => {
+        socketOpen = true;
         if (stopped || !dispose) return;
         attempt = 0;
         status('live');
       }),
       listen('closed', (event) => {
+        socketOpen = false;
         if (!stopped && dispose) status('reconnecting', { error: event, delayMs: 0, attempt: attempt + 1 });
       }),
     );
@@ -327,8 +332,23 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
     }
   };
 
+  /** "From now on" as a cursor, so that every later subscription continues from a position. */
+  const pinStart = () => {
+    status('connecting', { attempt });
+    readFlowEventCursor(client).then(
+      (cursor) => {
+        if (stopped) return;
+        after ??= cursor;
+        handled ??= cursor;
+        subscribe();
+      },
+      (error: unknown) => retryLater(error),
+    );
+  };
+
   function subscribe(): void {
     if (stopped) return;
+    if (after === null) return pinStart();
     stats.subscriptions += 1;
     status('connecting', { attempt });
     /** Nothing more is taken from this subscription. */
@@ -458,6 +478,7 @@ export function resumeFlowEvents<TEvent extends FlowEventItem = FlowEventItem>(
       return;
     }
     if (!ended) dispose = own;
+    if (socketOpen && !ended) status('live');
   }
 
   subscribe();
