@@ -72,8 +72,10 @@ describe.runIf(!onPostgres)('a PGlite data directory a server runs on', () => {
         expect(result.output).toContain(`the embedded database ${dataDir} is in use by another flowgraph process ${holder}`);
         expect(result.output).not.toMatch(/\n\s+at /);
       }
-      // "At once": no waiting for the lock (a process start with tsx alone takes about a second here).
-      for (const { ms } of [second, ...refusals]) expect(ms).toBeLessThan(20_000);
+      // "At once": the server holds the lock throughout, so a process that waited for it would never end
+      // (the test would time out). The bound only catches a wait that ends some other way; starting a process
+      // through tsx takes seconds on a loaded machine.
+      for (const { ms } of [second, ...refusals]) expect(ms).toBeLessThan(60_000);
 
       // The running server is unharmed, stops cleanly, and its data opens again: the refused processes
       // changed nothing.
