@@ -20,7 +20,7 @@ const POOL_SIZE = 10;
 let server: BudgetServer;
 
 beforeAll(async () => {
-  server = await startBudgetServer({ FLOWGRAPH_UPLOAD_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS), FLOWGRAPH_READY_TIMEOUT_MS: '500' });
+  server = await startBudgetServer({ FLOWGRAPH_UPLOAD_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS), FLOWGRAPH_READY_TIMEOUT_MS: '1500' });
 }, 120_000);
 afterAll(async () => server?.dispose());
 afterEach(() => {
