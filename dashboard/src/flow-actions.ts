@@ -56,7 +56,7 @@ export function flowActions(api: Api, flow: Flow, may: Permissions, after: { cha
 
   const confirmation = h('div', { class: 'confirm', hidden: true, 'data-testid': 'delete-confirmation' },
     h('p', {},
-      `Delete “${flowTitle(flow)}” with its ${flow.dataImports.totalCount} data import(s), ` +
+      `Delete “${flowTitle(flow, flow.dataImports)}” with its ${flow.dataImports.totalCount} data import(s), ` +
         `${flow.rawRecordCount} raw record(s) and ${flow.discoveryFlows.length} discovery flow(s)? This cannot be undone.`,
     ),
     h('button', {

@@ -98,10 +98,10 @@ export class FlowDetail {
     }
     const discovery = flow.discoveryFlows[0];
     const files = flow.dataImports.edges.map((edge) => `${edge.node.filename} (${edge.node.importType})`);
-    document.title = `${flowTitle(flow)} · flowgraph`;
+    document.title = `${flowTitle(flow, flow.dataImports)} · flowgraph`;
     this.element.replaceChildren(...present(
       h('a', { href: '#/' }, '← All flows'),
-      h('h1', { 'data-testid': 'flow-name' }, flowTitle(flow)),
+      h('h1', { 'data-testid': 'flow-name' }, flowTitle(flow, flow.dataImports)),
       h('dl', { class: 'summary' },
         h('dt', {}, 'Status'), h('dd', {}, statusPill(flow.flowStatus)),
         h('dt', {}, 'Type'), h('dd', {}, label(flow.flowType)),

@@ -30,7 +30,7 @@ export function flowGraphDiagram(flow: Flow): SVGElement {
   const height = Math.max(rows * (BOX_H + 16) + 16, 170);
   const root = svg('svg', { class: 'diagram', viewBox: `0 0 980 ${height}`, role: 'img', 'aria-label': 'flow graph' });
   const masterY = height / 2 - BOX_H / 2;
-  root.append(box(10, masterY, flowTitle(flow), `master flow · ${label(flow.flowStatus)}`, 'master'));
+  root.append(box(10, masterY, flowTitle(flow, flow.dataImports), `master flow · ${label(flow.flowStatus)}`, 'master'));
   imports.forEach((dataImport, index) => {
     const y = 16 + index * (BOX_H + 16);
     root.append(edge(10 + BOX_W, masterY + BOX_H / 2, 260, y + BOX_H / 2));

@@ -8,21 +8,26 @@ export interface NamedFlow {
   flowId: string;
   flowName: string | null;
   flowType: string;
-  firstImport: { totalCount: number; edges: { node: { filename: string; importType: string } }[] };
+}
+
+/** A flow's data imports, oldest first (a page of them is enough): the first is the one that named it. */
+export interface FlowImports {
+  totalCount: number;
+  edges: { node: { filename: string; importType: string } }[];
 }
 
 /** The file the flow was imported from, with "+ n more" when it has several; null without any. */
-export function flowFile(flow: NamedFlow): string | null {
-  const first = flow.firstImport.edges[0]?.node;
+export function flowFile(imports: FlowImports): string | null {
+  const first = imports.edges[0]?.node;
   if (!first) return null;
-  const more = flow.firstImport.totalCount - 1;
+  const more = imports.totalCount - 1;
   return more > 0 ? `${first.filename} + ${more} more` : first.filename;
 }
 
-export function flowTitle(flow: NamedFlow): string {
+export function flowTitle(flow: NamedFlow, imports: FlowImports): string {
   const name = flow.flowName?.trim();
   if (name && !GENERATED_NAME.test(name)) return name;
-  const first = flow.firstImport.edges[0]?.node;
+  const first = imports.edges[0]?.node;
   if (first) return `${first.filename} (${first.importType})`;
   return name || `${label(flow.flowType)} flow ${shortId(flow.flowId)}`;
 }

@@ -9,7 +9,9 @@ import type { LiveEvent } from './live-events';
 import type { Permissions } from './permissions';
 import { uploadForm } from './upload-form';
 import { hashFor, nextPage, pageArguments, pageState, previousPage, type PageState } from './url-state';
-import { DashboardFlowsDocument, type FlowRowFragment, type MasterFlowStatus, type FlowType } from './generated/graphql';
+import { DashboardFlowsDocument, type DashboardFlowsQuery, type MasterFlowStatus, type FlowType } from './generated/graphql';
+
+type TableFlow = DashboardFlowsQuery['masterFlows']['edges'][number]['node'];
 
 export const STATUSES: MasterFlowStatus[] = ['INITIALIZED', 'RUNNING', 'PAUSED', 'COMPLETED', 'FAILED'];
 const TYPES: FlowType[] = ['DISCOVERY', 'ASSESSMENT', 'COLLECTION', 'PLANNING', 'EXECUTION', 'MODERNIZE', 'FINOPS', 'OBSERVABILITY', 'DECOMMISSION'];
@@ -163,7 +165,7 @@ export class FlowsTable {
     );
   }
 
-  private row(flow: FlowRowFragment): HTMLTableRowElement {
+  private row(flow: TableFlow): HTMLTableRowElement {
     const discovery = flow.discoveryFlows[0];
     const flash = this.changed.delete(flow.flowId);
     const open = () => this.navigate(`#/flows/${flow.flowId}`);
@@ -173,8 +175,8 @@ export class FlowsTable {
     return h(
       'tr',
       { class: flash ? 'flash' : undefined, 'data-flow-id': flow.flowId, tabindex: 0, onclick: open, onkeydown: (event: Event) => (event as KeyboardEvent).key === 'Enter' && open() },
-      cell(0, { class: 'name', 'data-testid': 'flow-title', title: flow.flowName ?? '' }, flowTitle(flow)),
-      cell(1, { class: 'file', 'data-testid': 'flow-file' }, flowFile(flow) ?? '—'),
+      cell(0, { class: 'name', 'data-testid': 'flow-title', title: flow.flowName ?? '' }, flowTitle(flow, flow.firstImport)),
+      cell(1, { class: 'file', 'data-testid': 'flow-file' }, flowFile(flow.firstImport) ?? '—'),
       cell(2, {}, label(flow.flowType)),
       cell(3, {}, statusPill(flow.flowStatus)),
       cell(4, { 'data-testid': 'phase' }, discovery ? label(discovery.currentPhase ?? 'done') : '—'),

@@ -267,7 +267,7 @@ export type DashboardEventsSubscriptionVariables = Exact<{
 
 
 export type DashboardEventsSubscription = { flowEvents:
-    | { __typename: 'FlowEvent', cursor: string, kind: FlowEventKind, time: string, actor: string, flowId: string, payload: unknown, masterFlow: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, firstImport: { totalCount: number, edges: Array<{ node: { filename: string, importType: string } }> }, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } | null }
+    | { __typename: 'FlowEvent', cursor: string, kind: FlowEventKind, time: string, actor: string, flowId: string, payload: unknown, masterFlow: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } | null }
     | { __typename: 'FlowEventCursorExpiredError', message: string, oldestCursor: string }
     | { __typename: 'FlowEventsOverflowError', message: string, lastCursor: string }
    };
@@ -298,7 +298,7 @@ export type DashboardFlowDetailQueryVariables = Exact<{
 }>;
 
 
-export type DashboardFlowDetailQuery = { masterFlow: { userId: string, createdAt: string, flowConfiguration: unknown, rawRecordCount: number, id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, phaseTransitions: Array<{ from: MasterFlowStatus | null, to: MasterFlowStatus, at: string, by: string }>, dataImports: { totalCount: number, edges: Array<{ node: { dataImportId: string, filename: string, importType: string, status: ImportStatus, totalRecords: number, failedRecords: number, createdAt: string } }> }, discoveryFlows: Array<{ flowId: string, status: DiscoveryFlowStatus, currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean, completedAt: string | null }> }>, rawRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, rowNumber: number, rawData: unknown, isValid: boolean, validationErrors: unknown, dataImport: { filename: string } } }> }, firstImport: { totalCount: number, edges: Array<{ node: { filename: string, importType: string } }> } } | null };
+export type DashboardFlowDetailQuery = { masterFlow: { userId: string, createdAt: string, flowConfiguration: unknown, rawRecordCount: number, id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, phaseTransitions: Array<{ from: MasterFlowStatus | null, to: MasterFlowStatus, at: string, by: string }>, dataImports: { totalCount: number, edges: Array<{ node: { dataImportId: string, filename: string, importType: string, status: ImportStatus, totalRecords: number, failedRecords: number, createdAt: string } }> }, discoveryFlows: Array<{ flowId: string, status: DiscoveryFlowStatus, currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean, completedAt: string | null }> }>, rawRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, rowNumber: number, rawData: unknown, isValid: boolean, validationErrors: unknown, dataImport: { filename: string } } }> } } | null };
 
 export type DashboardFlowsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -311,7 +311,7 @@ export type DashboardFlowsQueryVariables = Exact<{
 
 export type DashboardFlowsQuery = { masterFlows: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ node: { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, firstImport: { totalCount: number, edges: Array<{ node: { filename: string, importType: string } }> }, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> } }> } };
 
-export type FlowRowFragment = { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, firstImport: { totalCount: number, edges: Array<{ node: { filename: string, importType: string } }> }, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> };
+export type FlowRowFragment = { id: string, flowId: string, flowName: string | null, flowType: FlowType, flowStatus: MasterFlowStatus, version: number, updatedAt: string, validRecordCount: number, invalidRecordCount: number, discoveryFlows: Array<{ currentPhase: DiscoveryPhase | null, progressPercentage: number, phases: Array<{ phase: DiscoveryPhase, completed: boolean }> }> };
 
 export type DashboardImportProgressQueryVariables = Exact<{
   idempotencyKey: string;
@@ -364,15 +364,6 @@ export const FlowRowFragmentDoc = new TypedDocumentString(`
   updatedAt
   validRecordCount
   invalidRecordCount
-  firstImport: dataImports(first: 1) {
-    totalCount
-    edges {
-      node {
-        filename
-        importType
-      }
-    }
-  }
   discoveryFlows {
     currentPhase
     progressPercentage
@@ -519,15 +510,6 @@ export const DashboardEventsDocument = new TypedDocumentString(`
   updatedAt
   validRecordCount
   invalidRecordCount
-  firstImport: dataImports(first: 1) {
-    totalCount
-    edges {
-      node {
-        filename
-        importType
-      }
-    }
-  }
   discoveryFlows {
     currentPhase
     progressPercentage
@@ -641,15 +623,6 @@ export const DashboardFlowDetailDocument = new TypedDocumentString(`
   updatedAt
   validRecordCount
   invalidRecordCount
-  firstImport: dataImports(first: 1) {
-    totalCount
-    edges {
-      node {
-        filename
-        importType
-      }
-    }
-  }
   discoveryFlows {
     currentPhase
     progressPercentage
@@ -678,6 +651,15 @@ export const DashboardFlowsDocument = new TypedDocumentString(`
     edges {
       node {
         ...FlowRow
+        firstImport: dataImports(first: 1) {
+          totalCount
+          edges {
+            node {
+              filename
+              importType
+            }
+          }
+        }
       }
     }
   }
@@ -692,15 +674,6 @@ export const DashboardFlowsDocument = new TypedDocumentString(`
   updatedAt
   validRecordCount
   invalidRecordCount
-  firstImport: dataImports(first: 1) {
-    totalCount
-    edges {
-      node {
-        filename
-        importType
-      }
-    }
-  }
   discoveryFlows {
     currentPhase
     progressPercentage
