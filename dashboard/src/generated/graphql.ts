@@ -518,7 +518,7 @@ export const DashboardEventsDocument = new TypedDocumentString(`
       completed
     }
   }
-}`, {"hash":"ca00a5ca5cac5ca7b1d7c27e4a436c5a8ef381ae233d7bec1c8482e12829c9a7"}) as unknown as TypedDocumentString<DashboardEventsSubscription, DashboardEventsSubscriptionVariables>;
+}`, {"hash":"028a313239d99b11f7c5e5e08cd31e9c84e89ecbc56c166164fe3730d0bd8e72"}) as unknown as TypedDocumentString<DashboardEventsSubscription, DashboardEventsSubscriptionVariables>;
 export const DashboardEventCursorDocument = new TypedDocumentString(`
     query DashboardEventCursor {
   flowEventCursor
@@ -631,7 +631,7 @@ export const DashboardFlowDetailDocument = new TypedDocumentString(`
       completed
     }
   }
-}`, {"hash":"ed07519b3c4f71242fe434d60f2ea707841587a4d05870035e26ade21ad2eadf"}) as unknown as TypedDocumentString<DashboardFlowDetailQuery, DashboardFlowDetailQueryVariables>;
+}`, {"hash":"19ba8c2509d0e64151178824cab633473cf43b9794b65f1cb31e1e5184fcddba"}) as unknown as TypedDocumentString<DashboardFlowDetailQuery, DashboardFlowDetailQueryVariables>;
 export const DashboardFlowsDocument = new TypedDocumentString(`
     query DashboardFlows($first: Int, $after: String, $last: Int, $before: String, $filter: MasterFlowFilter) {
   masterFlows(
@@ -682,7 +682,7 @@ export const DashboardFlowsDocument = new TypedDocumentString(`
       completed
     }
   }
-}`, {"hash":"314ab3904fb189ae7f313125965019ccbfc7bc45c0edd8685714f4c463501b7e"}) as unknown as TypedDocumentString<DashboardFlowsQuery, DashboardFlowsQueryVariables>;
+}`, {"hash":"98db3b338184b6e52e10dfe4bb8bb6289c8e6a48592eef2033958b134455efc1"}) as unknown as TypedDocumentString<DashboardFlowsQuery, DashboardFlowsQueryVariables>;
 export const DashboardImportProgressDocument = new TypedDocumentString(`
     query DashboardImportProgress($idempotencyKey: String!) {
   importProgress(idempotencyKey: $idempotencyKey) {
