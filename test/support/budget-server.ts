@@ -41,6 +41,8 @@ export async function startBudgetServer(env: Record<string, string> = {}): Promi
   const server = await startServer({
     NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}`,
     NODE_ENV: 'production',
+    // Production refuses unprotected metrics; these tests do not read them.
+    FLOWGRAPH_METRICS_TOKEN: 'budget-tests-metrics-token',
     FLOWGRAPH_LOG_LEVEL: 'warn',
     ...database,
     ...env,
