@@ -378,6 +378,29 @@ describe('a legacy database with every case of evidence', () => {
       await db.session.exec('ROLLBACK');
     }
   });
+
+  it('now writes the event log for every writer, as a fresh database does (the later migrations brought the triggers)', async () => {
+    const linked = [...scenario.imports].find(([, expected]) => expected.label === 'name only')!;
+    const masterFlowId = (linked[1] as { flowId: string }).flowId;
+    const before = await one<{ flow_status: string; version: number; last: string }>(
+      db.session,
+      `SELECT flow_status, version, (SELECT last_sequence::text FROM flow_event_sequence) AS last FROM crewai_flow_state_extensions WHERE flow_id = $1`,
+      [masterFlowId],
+    );
+    const next = before.flow_status === 'paused' ? 'running' : 'paused';
+    // A plain UPDATE, as the platform's workers write, in its own transaction.
+    await db.session.query(`UPDATE crewai_flow_state_extensions SET flow_status = $2 WHERE flow_id = $1`, [masterFlowId, next]);
+    const events = await db.session.query<{ sequence: string; kind: string; payload: Record<string, unknown> }>(
+      'SELECT sequence::text, kind, payload FROM flow_events WHERE sequence > $1 ORDER BY sequence',
+      [before.last],
+    );
+    expect(events).toEqual([
+      { sequence: String(Number(before.last) + 1), kind: 'status_changed', payload: { before: before.flow_status, after: next, version: before.version + 1 } },
+    ]);
+    const after = await one<{ version: number }>(db.session, 'SELECT version FROM crewai_flow_state_extensions WHERE flow_id = $1', [masterFlowId]);
+    expect(after.version).toBe(before.version + 1);
+    await db.session.query(`UPDATE crewai_flow_state_extensions SET flow_status = $2 WHERE flow_id = $1`, [masterFlowId, before.flow_status]);
+  });
 });
 
 describe('a repair interrupted after its link stage', () => {
