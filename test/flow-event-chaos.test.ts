@@ -60,9 +60,9 @@ describe.runIf(onPostgres)('the live log under concurrent writers and faults', (
     const urls = { a: `http://127.0.0.1:${portA}/graphql`, b: `http://127.0.0.1:${portB}/graphql` };
     const tenant = newTenant('watcher');
     const other = newTenant('stranger');
-    const flows = [];
+    const flows: Awaited<ReturnType<typeof createFlowGraph>>[] = [];
     for (let index = 0; index < 6; index += 1) flows.push(await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' }));
-    const otherFlows = [];
+    const otherFlows: Awaited<ReturnType<typeof createFlowGraph>>[] = [];
     for (let index = 0; index < 2; index += 1) otherFlows.push(await createFlowGraph(database.prisma, other, { flowStatus: 'running' }));
     const tenantFlowIds = new Set(flows.map((flow) => flow.flowId));
     const start = (await database.prisma.flowEventSequence.findUniqueOrThrow({ where: { id: 1 } })).lastSequence;
