@@ -181,39 +181,46 @@ async function spooled(
   const target = path.join(directory, 'upload');
   let written = 0;
   received(0);
-  const aborted = new Promise<never>((_resolve, reject) => {
-    if (!signal) return;
-    const abort = () => reject(new WriteAbortedError());
-    if (signal.aborted) abort();
-    else signal.addEventListener('abort', abort, { once: true });
-  });
+  // The drain's signal lives as long as the process: the listener is removed once the upload is received.
+  let abort = () => {};
+  const aborted = new Promise<never>((_resolve, reject) => (abort = () => reject(new WriteAbortedError())));
   aborted.catch(() => {});
+  if (signal?.aborted) abort();
+  signal?.addEventListener('abort', abort, { once: true });
   const chunks = bytesOf(file)[Symbol.asyncIterator]();
   async function* upToLimit() {
-    for (;;) {
-      // Raced with the signal: a client that stopped sending would otherwise hold the shutdown until the
-      // connections are cut, and then get no answer.
-      const next = await Promise.race([chunks.next(), aborted]);
-      if (next.done) return;
-      const chunk = next.value;
-      const room = maxBytes + 1 - written;
-      if (chunk.byteLength >= room) {
-        written += room;
+    let finished = false;
+    try {
+      for (;;) {
+        // Raced with the signal: a client that stopped sending would otherwise hold the shutdown until the
+        // connections are cut, and then get no answer.
+        const next = await Promise.race([chunks.next(), aborted]);
+        if (next.done) {
+          finished = true;
+          return;
+        }
+        const chunk = next.value;
+        const room = maxBytes + 1 - written;
+        if (chunk.byteLength >= room) {
+          written += room;
+          received(written);
+          yield chunk.subarray(0, room);
+          return;
+        }
+        written += chunk.byteLength;
         received(written);
-        yield chunk.subarray(0, room);
-        return;
+        yield chunk;
       }
-      written += chunk.byteLength;
-      received(written);
-      yield chunk;
+    } finally {
+      // The rest of the upload is not read (given up, too large, or the file could not be written): the
+      // stream is ended without waiting for it, and its request is answered.
+      if (!finished) void Promise.resolve(chunks.return?.()).catch(() => {});
     }
   }
   try {
     await pipeline(upToLimit, createWriteStream(target));
-  } catch (error) {
-    // The rest of the upload is not read: its request is answered and its connection closed.
-    if (error instanceof WriteAbortedError) void chunks.return?.()?.catch?.(() => {});
-    throw error;
+  } finally {
+    signal?.removeEventListener('abort', abort);
   }
   return { name: file.name, type: file.type, stream: () => createReadStream(target) };
 }
