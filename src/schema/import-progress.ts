@@ -1,11 +1,12 @@
 import { builder } from '../builder.ts';
 import type { ImportStatus } from '../domain/import-status.ts';
 import { importProgress, type ImportProgressReport } from '../services/import-progress-report.ts';
+import { ImportStageEnum } from './import-stage.ts';
 import { ImportStatusEnum } from './import-status.ts';
 
 const ImportProgressRef = builder.objectRef<ImportProgressReport>('ImportProgress').implement({
   description:
-    'How far an import sent with an idempotency key has got: while its request is open, the rows stored so far (in its ' +
+    'How far an import sent with an idempotency key has got: while its request is open, the bytes received or the rows stored so far (in its ' +
     'transaction, visible to no other query until it commits); once committed, its totals.',
   fields: (t) => ({
     idempotencyKey: t.exposeString('idempotencyKey', { description: 'The key the import was sent with.' }),
@@ -15,15 +16,25 @@ const ImportProgressRef = builder.objectRef<ImportProgressReport>('ImportProgres
       description: 'PROCESSING while the rows are being stored, COMPLETED once they are committed.',
       resolve: (report) => report.status as ImportStatus,
     }),
+    stage: t.field({
+      type: ImportStageEnum,
+      nullable: true,
+      description:
+        'While PROCESSING: RECEIVING while the upload still arrives and nothing is stored yet (the embedded database ' +
+        'receives an upload before storing it), then STORING. Null once COMPLETED.',
+      resolve: (report) => report.stage,
+    }),
     rowsStored: t.field({ type: 'SafeInt', description: 'Rows stored so far (every row, once COMPLETED).', resolve: (report) => report.rowsStored }),
     invalidRows: t.field({ type: 'SafeInt', description: 'Of those, rows stored as invalid.', resolve: (report) => report.invalidRows }),
     bytesRead: t.field({
       type: 'SafeInt',
       nullable: true,
-      description: 'Bytes of the uploaded file read so far (its size, once COMPLETED); null for inline rows.',
+      description:
+        'Bytes of the uploaded file read so far: received while RECEIVING, parsed while STORING (its size, once COMPLETED); ' +
+        'null for inline rows.',
       resolve: (report) => report.bytesRead,
     }),
-    startedAt: t.field({ type: 'DateTime', nullable: true, description: 'When storing began.', resolve: (report) => report.startedAt }),
+    startedAt: t.field({ type: 'DateTime', nullable: true, description: 'When the server began receiving or storing the import.', resolve: (report) => report.startedAt }),
     flowId: t.field({
       type: 'UUID',
       nullable: true,

@@ -3,13 +3,15 @@
 // up is still found.
 import type { Viewer } from '../context.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import type { ImportTracker } from './import-progress.ts';
+import type { ImportStage, ImportTracker } from './import-progress.ts';
 import { LIMITS } from './store-import.ts';
 
 export interface ImportProgressReport {
   idempotencyKey: string;
   filename: string;
   status: 'processing' | 'completed';
+  /** Null once completed. */
+  stage: ImportStage | null;
   rowsStored: number;
   invalidRows: number;
   bytesRead: number | null;
@@ -37,6 +39,7 @@ export async function importProgress(
     idempotencyKey: key,
     filename: stored.filename,
     status: 'completed',
+    stage: null,
     rowsStored: stored.totalRecords,
     invalidRows: stored.failedRecords,
     bytesRead: stored.fileSize === null ? null : Number(stored.fileSize),

@@ -23,7 +23,7 @@ import { inlineFingerprint, inlineRows } from './import/inline.ts';
 import { jsonRows } from './import/json.ts';
 import { decodeUpload } from './import/text.ts';
 import type { ImportTracker, TrackedImport } from './import-progress.ts';
-import { runWrite } from './write-transaction.ts';
+import { WriteAbortedError, runWrite, writeAbortSignal } from './write-transaction.ts';
 
 /** An uploaded file: Yoga's File, or the streaming upload of src/http/multipart-upload.ts. */
 export interface UploadedFile {
@@ -167,22 +167,61 @@ async function contentSha256(input: StoreImportInput, settings: ImportSettings):
 /**
  * The upload written to a temporary file, then read from there (as often as needed). Writing stops one byte
  * past the upload limit: that is enough for the import to answer FileTooLarge, as it does for a stream.
+ * Receiving is part of the write: when the server shuts down and `signal` aborts, it stops at once with a
+ * WriteAbortedError (answered with a retryable SHUTTING_DOWN; nothing was stored), even while the client
+ * is between two chunks.
  */
-async function spooled(file: UploadedFile, maxBytes: number, directory: string): Promise<UploadedFile> {
+async function spooled(
+  file: UploadedFile,
+  maxBytes: number,
+  directory: string,
+  signal: AbortSignal | undefined,
+  received: (bytes: number) => void,
+): Promise<UploadedFile> {
   const target = path.join(directory, 'upload');
   let written = 0;
+  received(0);
+  // The drain's signal lives as long as the process: the listener is removed once the upload is received.
+  let abort = () => {};
+  const aborted = new Promise<never>((_resolve, reject) => (abort = () => reject(new WriteAbortedError())));
+  aborted.catch(() => {});
+  if (signal?.aborted) abort();
+  signal?.addEventListener('abort', abort, { once: true });
+  const chunks = bytesOf(file)[Symbol.asyncIterator]();
   async function* upToLimit() {
-    for await (const chunk of bytesOf(file)) {
-      const room = maxBytes + 1 - written;
-      if (chunk.byteLength >= room) {
-        yield chunk.subarray(0, room);
-        return;
+    let finished = false;
+    try {
+      for (;;) {
+        // Raced with the signal: a client that stopped sending would otherwise hold the shutdown until the
+        // connections are cut, and then get no answer.
+        const next = await Promise.race([chunks.next(), aborted]);
+        if (next.done) {
+          finished = true;
+          return;
+        }
+        const chunk = next.value;
+        const room = maxBytes + 1 - written;
+        if (chunk.byteLength >= room) {
+          written += room;
+          received(written);
+          yield chunk.subarray(0, room);
+          return;
+        }
+        written += chunk.byteLength;
+        received(written);
+        yield chunk;
       }
-      written += chunk.byteLength;
-      yield chunk;
+    } finally {
+      // The rest of the upload is not read (given up, too large, or the file could not be written): the
+      // stream is ended without waiting for it, and its request is answered.
+      if (!finished) void Promise.resolve(chunks.return?.()).catch(() => {});
     }
   }
-  await pipeline(upToLimit, createWriteStream(target));
+  try {
+    await pipeline(upToLimit, createWriteStream(target));
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
   return { name: file.name, type: file.type, stream: () => createReadStream(target) };
 }
 
@@ -193,22 +232,22 @@ export async function storeImport(
   options: StoreImportOptions,
 ): Promise<StoredImport> {
   if (!input.file || !options.settings.spoolUploads) return storeImportNow(prisma, viewer, input, options);
+  // Checked before the upload is received: bad input is refused without waiting for the whole file.
+  const { details, idempotencyKey } = checkInput(input);
+  const tenant = { clientAccountId: viewer.clientAccountId, engagementId: viewer.engagementId };
+  // Tracked from the first byte: Query.importProgress reports RECEIVING (bytes arriving, nothing stored yet).
+  const tracked = idempotencyKey && options.tracker ? options.tracker.begin(tenant, idempotencyKey, details.filename) : undefined;
   const directory = await mkdtemp(path.join(tmpdir(), 'flowgraph-upload-'));
   try {
-    const file = await spooled(input.file, options.settings.maxFileBytes, directory);
-    return await storeImportNow(prisma, viewer, { ...input, file }, options);
+    const file = await spooled(input.file, options.settings.maxFileBytes, directory, writeAbortSignal(), (bytes) => tracked?.received(bytes));
+    return await storeImportNow(prisma, viewer, { ...input, file }, options, tracked);
   } finally {
+    tracked?.end();
     await rm(directory, { recursive: true, force: true });
   }
 }
 
-async function storeImportNow(
-  prisma: PrismaClient,
-  viewer: Viewer,
-  input: StoreImportInput,
-  options: StoreImportOptions,
-): Promise<StoredImport> {
-  const { settings } = options;
+function checkInput(input: StoreImportInput) {
   if (Boolean(input.file) === Boolean(input.rows)) {
     throw new InvalidInputError('file', 'Give either a file or rows, not both and not neither.');
   }
@@ -218,7 +257,19 @@ async function storeImportNow(
     importCategory: checkText('importCategory', input.importCategory, false),
     sourceSystem: checkText('sourceSystem', input.sourceSystem, false),
   };
-  const idempotencyKey = checkText('idempotencyKey', input.idempotencyKey, false);
+  return { details, idempotencyKey: checkText('idempotencyKey', input.idempotencyKey, false) };
+}
+
+async function storeImportNow(
+  prisma: PrismaClient,
+  viewer: Viewer,
+  input: StoreImportInput,
+  options: StoreImportOptions,
+  /** The tracking storeImport began for the upload it received first. */
+  received?: TrackedImport,
+): Promise<StoredImport> {
+  const { settings } = options;
+  const { details, idempotencyKey } = checkInput(input);
   const tenant = { clientAccountId: viewer.clientAccountId, engagementId: viewer.engagementId };
 
   const replay = async (): Promise<StoredImport | null> => {
@@ -250,12 +301,13 @@ async function storeImportNow(
   // Tracked from before the transaction: on PGlite's one connection a query of the database would wait
   // for the import, so a client asking for its progress must find it here from the start.
   const tracked: TrackedImport | undefined =
-    idempotencyKey && options.tracker ? options.tracker.begin(tenant, idempotencyKey, details.filename) : undefined;
+    received ?? (idempotencyKey && options.tracker ? options.tracker.begin(tenant, idempotencyKey, details.filename) : undefined);
   try {
     await runWrite(
       prisma,
       async (tx) => {
         const startedAt = new Date();
+        tracked?.storing(prepared.bytesRead());
         await tx.masterFlow.create({
           data: {
             ...tenant,

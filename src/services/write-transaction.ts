@@ -47,6 +47,14 @@ export function withWriteAbort<T>(signal: AbortSignal, work: () => T): T {
   return abortScope.run(signal, work);
 }
 
+/**
+ * The signal of the operation running now, for work that is part of a write but happens before its
+ * transaction opens (an upload being received, store-import.ts): it must give up when the write would.
+ */
+export function writeAbortSignal(): AbortSignal | undefined {
+  return abortScope.getStore();
+}
+
 /** `work`, or a WriteAbortedError as soon as `signal` aborts (work then ends on its own, unobserved). */
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   work.catch(() => {});
