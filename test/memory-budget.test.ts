@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders } from './support/auth.ts';
-import { postGraphQL, serverHeapLimitMiB, startBudgetServer, type BudgetServer } from './support/budget-server.ts';
+import { BUDGET_METRICS_TOKEN, postGraphQL, serverHeapLimitMiB, startBudgetServer, type BudgetServer } from './support/budget-server.ts';
 import { newTenant } from './support/factories.ts';
 import { until } from './support/polling.ts';
 import { onPostgres } from './support/test-database.ts';
@@ -181,7 +181,7 @@ describe('list arguments', () => {
 
 /** A sample of the server's /metrics. */
 async function metric(pattern: RegExp): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${BUDGET_METRICS_TOKEN}` } })).text();
   const match = pattern.exec(text);
   if (!match) throw new Error(`no ${pattern} in /metrics:\n${text.slice(0, 500)}`);
   return Number(match[1]);

@@ -33,6 +33,9 @@ export interface BudgetServer extends ServerProcess {
   dispose(): Promise<void>;
 }
 
+/** The bearer token /metrics of a budget server wants. */
+export const BUDGET_METRICS_TOKEN = 'budget-tests-metrics-token';
+
 export async function startBudgetServer(env: Record<string, string> = {}): Promise<BudgetServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flowgraph-budget-'));
   const database = onPostgres
@@ -41,8 +44,8 @@ export async function startBudgetServer(env: Record<string, string> = {}): Promi
   const server = await startServer({
     NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}`,
     NODE_ENV: 'production',
-    // Production refuses unprotected metrics; these tests do not read them.
-    FLOWGRAPH_METRICS_TOKEN: 'budget-tests-metrics-token',
+    // Production refuses unprotected metrics (issue 15); the tests read them with this token.
+    FLOWGRAPH_METRICS_TOKEN: BUDGET_METRICS_TOKEN,
     FLOWGRAPH_LOG_LEVEL: 'warn',
     ...database,
     ...env,
