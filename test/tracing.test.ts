@@ -37,7 +37,7 @@ describe('spans of an operation, with an in-memory exporter', () => {
   afterAll(async () => {
     await app?.stop();
     await tracing?.shutdown();
-    await database?.close();
+    // The database is the worker's, shared with the other test files (test/support/test-database.ts): not closed here.
   });
 
   it('has the SQL statements of one query as children of its span, in one trace', async () => {
