@@ -8,6 +8,7 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.ts';
 import type { Database } from '../src/db/database.ts';
+import { readLogBounds } from '../src/services/event-log.ts';
 import { createFlowGraph, newTenant } from './support/factories.ts';
 import { changeFlowStatus } from './support/flow-changes.ts';
 import { testApp, viewerHeaders } from './support/graphql.ts';
@@ -50,6 +51,10 @@ function untilSubscribed(): Promise<void> {
 async function bigFlow(tenant: ReturnType<typeof newTenant>): Promise<string> {
   const { flowId } = await createFlowGraph(database.prisma, tenant, { flowStatus: 'running' });
   await database.prisma.masterFlow.update({ where: { flowId }, data: { flowConfiguration: { blob: 'x'.repeat(256 * 1024) } } });
+  // The fixture's own events (its creation, the configuration's flow_updated) are read by the hub before a test
+  // subscribes "from now on", so the subscription's first event is the test's first change.
+  const { lastSequence } = await readLogBounds(database.prisma);
+  await until(() => app.hub.lastSequence === lastSequence, "the hub to read the fixture's events");
   return flowId;
 }
 
