@@ -151,9 +151,13 @@ describe('request bodies', () => {
     const again = await postGraphQL(server.url, uploader, text);
     expect(again.status).toBe(200);
     expect(again.json.data?.storeImport).toMatchObject({ __typename: 'MalformedFile' });
-    // One byte over the limit is refused unread.
-    const over = await postGraphQL(server.url, uploader, `${text.slice(0, -3)}${' '.repeat(maxBodyBytes - text.length + 1)}}}}`);
-    expect(over.status).toBe(413);
+    // One byte over the limit is refused unread: the answer comes before a byte of the body is sent (a client
+    // still writing a body the server has refused can see EPIPE instead of the answer).
+    const over = await rawRequest(
+      `POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: ${authorization}\r\nContent-Type: application/json\r\nContent-Length: ${maxBodyBytes + 1}\r\n\r\n`,
+      0,
+    );
+    expect(over.reply).toMatch(/^HTTP\/1\.1 413/);
   }, 60_000);
 });
 
